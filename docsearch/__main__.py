@@ -1,0 +1,3 @@
+from docsearch.cli import main
+
+raise SystemExit(main())

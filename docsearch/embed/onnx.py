@@ -1,0 +1,133 @@
+"""Embedding with an ONNX model through onnxruntime and a `tokenizer.json` through tokenizers.
+
+The embedder adapts to what the ONNX file declares: it feeds `input_ids`, `attention_mask`,
+`token_type_ids` (zeros) and `position_ids` (0..n-1) only when the graph asks for them, and pools
+per-token outputs ([b, s, d]) as configured, or takes an already pooled output ([b, d]) as is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from docsearch.embed.base import ModelIdentity, normalize
+
+Pooling = Literal["mean", "cls", "last"]
+
+
+@dataclass(frozen=True, slots=True)
+class OnnxModelSpec:
+    name: str
+    space: str
+    model_path: Path
+    tokenizer_path: Path
+    dim: int  # what the model outputs
+    output_dim: int | None = None  # Matryoshka truncation, then re-normalization
+    pooling: Pooling = "mean"
+    max_length: int = 512
+    query_prefix: str = ""
+    document_prefix: str = ""
+    output_name: str | None = None  # default: the first output
+
+    @property
+    def identity(self) -> ModelIdentity:
+        return ModelIdentity(self.name, self.space, self.output_dim or self.dim)
+
+
+class OnnxEmbedder:
+    def __init__(self, spec: OnnxModelSpec, threads: int = 2, query_cache_size: int = 256) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.spec = spec
+        options = ort.SessionOptions()
+        # Two cores: one query runs fastest on all of them; no inter-op parallelism to gain.
+        options.intra_op_num_threads = max(1, threads)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(spec.model_path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        missing = {"input_ids"} - self._inputs
+        if missing:
+            raise ValueError(f"{spec.model_path}: the model declares no input_ids input")
+        self._output = spec.output_name or self._session.get_outputs()[0].name
+        self._tokenizer = Tokenizer.from_file(str(spec.tokenizer_path))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(max_length=spec.max_length)
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_cache_size = query_cache_size
+
+    @property
+    def identity(self) -> ModelIdentity:
+        return self.spec.identity
+
+    @cached_property
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        with open(self.spec.model_path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        length = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), length), dtype=np.int64)
+        mask = np.zeros((len(texts), length), dtype=np.int64)
+        for row, enc in enumerate(encodings):
+            ids[row, : len(enc.ids)] = enc.ids
+            mask[row, : len(enc.ids)] = 1
+        feed: dict[str, np.ndarray] = {"input_ids": ids}
+        if "attention_mask" in self._inputs:
+            feed["attention_mask"] = mask
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        if "position_ids" in self._inputs:
+            feed["position_ids"] = np.broadcast_to(np.arange(length, dtype=np.int64), ids.shape).copy()
+        (out,) = self._session.run([self._output], feed)
+        out = np.asarray(out, dtype=np.float32)
+        if out.ndim == 3:
+            out = self._pool(out, mask)
+        if self.spec.output_dim:
+            out = out[:, : self.spec.output_dim]
+        return normalize(out)
+
+    def _pool(self, states: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        if self.spec.pooling == "cls":
+            return states[:, 0]
+        if self.spec.pooling == "last":
+            last = mask.sum(axis=1) - 1
+            return states[np.arange(len(states)), last]
+        weights = mask[:, :, None].astype(np.float32)
+        return (states * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+
+    def embed_documents(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.identity.dim), dtype=np.float32)
+        prefixed = [self.spec.document_prefix + t for t in texts]
+        # Sorting by length keeps each batch's padding, and so its wasted compute, small.
+        order = sorted(range(len(prefixed)), key=lambda i: len(prefixed[i]))
+        out = np.empty((len(texts), self.identity.dim), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            out[chunk] = self._run([prefixed[i] for i in chunk])
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        cached = self._query_cache.get(text)
+        if cached is not None:
+            self._query_cache.move_to_end(text)
+            return cached
+        vector = self._run([self.spec.query_prefix + text])[0]
+        self._query_cache[text] = vector
+        if len(self._query_cache) > self._query_cache_size:
+            self._query_cache.popitem(last=False)
+        return vector

@@ -1,0 +1,36 @@
+"""Errors a user can act on. The CLI prints `error: <message>` and exits with `exit_code`.
+
+Exit codes (documented in corpus/cli.md):
+  1  unexpected internal error
+  2  bad usage or settings (bad flag, bad docsearch.toml)
+  3  bad input (folder missing, no markdown found)
+  4  no index, or an index that cannot be read ("run `docsearch index DIR` first")
+  5  the index was built with a model the query side cannot match
+  130 interrupted (Ctrl-C)
+"""
+
+from __future__ import annotations
+
+
+class DocsearchError(Exception):
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class SettingsError(DocsearchError):
+    exit_code = 2
+
+
+class InputError(DocsearchError):
+    exit_code = 3
+
+
+class IndexMissingError(DocsearchError):
+    exit_code = 4
+
+
+class ModelMismatchError(DocsearchError):
+    exit_code = 5

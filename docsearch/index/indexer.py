@@ -1,0 +1,173 @@
+"""The index pipeline: discover → chunk → embed → store, incrementally.
+
+A fragment is re-embedded only when its content hash is new under the index's model
+fingerprint: unchanged fragments are kept as they are, and text that moved (same hash,
+new id) takes its committed vector. A folder is indexed as a named source; re-indexing it
+replaces that source's fragments and leaves other sources alone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from docsearch.embed.base import Embedder
+from docsearch.errors import DocsearchError, InputError, ModelMismatchError
+from docsearch.index.chunk import chunk
+from docsearch.index.discover import discover
+from docsearch.model import Fragment, IndexSummary
+from docsearch.settings import Settings
+from docsearch.store.tables import IndexWriter
+
+WRITE_BATCH = 4096  # fragments embedded and written per step: bounds memory on huge corpora
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    stage: str  # "discover", "chunk", "embed", "write", "done"
+    done: int
+    total: int
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class Indexer:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            from docsearch.embed.models import load_embedder
+
+            self._embedder = load_embedder(self.settings.model, threads=self.settings.threads)
+        return self._embedder
+
+    def index(
+        self,
+        folder: Path | str,
+        source: str | None = None,
+        include: Iterable[str] = (),
+        exclude: Iterable[str] = (),
+        progress: ProgressCallback | None = None,
+    ) -> IndexSummary:
+        started = time.perf_counter()
+        report = progress or (lambda _p: None)
+        root = Path(folder).expanduser()
+        if not root.exists():
+            raise InputError(f"folder not found: {root}")
+        if not root.is_dir():
+            raise InputError(f"not a folder: {root}")
+        root = root.resolve()
+        name = source or root.name or "docs"
+        summary = IndexSummary(source=name)
+
+        found = discover(root, include, exclude, self.settings.max_file_bytes)
+        summary.skipped = found.skipped
+        summary.warnings = found.warnings
+        summary.files = len(found.documents)
+        report(Progress("discover", summary.files, summary.files))
+        if not found.documents:
+            raise InputError(f"no markdown files (*.md, *.markdown, *.mdx) found in {root}")
+
+        fragments: list[Fragment] = []
+        for n, doc in enumerate(found.documents, 1):
+            fragments.extend(
+                chunk(doc.text, doc.path, name, self.settings.chunk_tokens, self.settings.chunk_overlap)
+            )
+            report(Progress("chunk", n, summary.files))
+        summary.fragments = len(fragments)
+        if len(fragments) != len({f.id for f in fragments}):
+            raise DocsearchError("internal error: two fragments share an id")
+
+        embedder = self.embedder
+        identity = embedder.identity
+        with IndexWriter(self.settings.index, identity, embedder.fingerprint) as writer:
+            if writer.meta is not None:
+                self._check_model(writer)
+            existing = writer.existing()
+            ex_ids = existing.column("id").to_numpy()
+            ex_source = existing.column("source").to_pylist()
+            ex_hash = existing.column("content_hash").to_pylist()
+            mine = {int(i): h for i, s, h in zip(ex_ids, ex_source, ex_hash, strict=True) if s == name}
+            hash_owner = {h: int(i) for i, h in zip(ex_ids, ex_hash, strict=True)}
+
+            new_ids = {f.id for f in fragments}
+            to_write: list[Fragment] = []
+            for f in fragments:
+                old = mine.get(f.id)
+                if old is None:
+                    summary.added += 1
+                    to_write.append(f)
+                elif old != f.content_hash:
+                    summary.changed += 1
+                    to_write.append(f)
+                else:
+                    summary.unchanged += 1
+            removed = [i for i in mine if i not in new_ids]
+            summary.removed = len(removed)
+
+            # Committed vectors for text that only moved: read them before anything is deleted.
+            reuse = writer.vectors_for(
+                sorted({hash_owner[f.content_hash] for f in to_write if f.content_hash in hash_owner})
+            )
+            # Delete what goes away or changes, then add new rows batch by batch.
+            writer.delete(removed + [f.id for f in to_write if f.id in mine])
+            total = len(to_write)
+            done = 0
+            report(Progress("embed", 0, total))
+            step = self.settings.batch_size * 8
+            for start in range(0, total, WRITE_BATCH):
+                batch = to_write[start : start + WRITE_BATCH]
+                vectors = np.empty((len(batch), identity.dim), dtype=np.float32)
+                todo: list[int] = []
+                for row, f in enumerate(batch):
+                    owner = hash_owner.get(f.content_hash)
+                    if owner is not None and owner in reuse:
+                        vectors[row] = reuse[owner]
+                    else:
+                        todo.append(row)
+                done += len(batch) - len(todo)
+                for sub in range(0, len(todo), step):
+                    rows = todo[sub : sub + step]
+                    vectors[rows] = embedder.embed_documents(
+                        [batch[r].embedding_text for r in rows], batch_size=self.settings.batch_size
+                    )
+                    summary.embedded += len(rows)
+                    done += len(rows)
+                    report(Progress("embed", done, total))
+                writer.add(batch, vectors)
+                report(Progress("embed", done, total))
+
+            report(Progress("write", 0, 1))
+            sources = dict(writer.meta.sources) if writer.meta else {}
+            sources[name] = {
+                "root": str(root),
+                "files": summary.files,
+                "fragments": summary.fragments,
+                "updated": time.time(),
+            }
+            writer.commit(sources, identity)
+            report(Progress("write", 1, 1))
+        summary.seconds = time.perf_counter() - started
+        report(Progress("done", summary.fragments, summary.fragments))
+        return summary
+
+    def _check_model(self, writer: IndexWriter) -> None:
+        meta = writer.meta
+        assert meta is not None
+        identity = self.embedder.identity
+        same = meta.document_model == identity and meta.fingerprint == self.embedder.fingerprint
+        if not same:
+            raise ModelMismatchError(
+                f"the index at {self.settings.index} was built with {meta.document_model.name} "
+                f"({meta.document_model.dim}-d); this run embeds with {identity.name} "
+                f"({identity.dim}-d). Index into a new folder (--index PATH) or delete "
+                f"{self.settings.index} to rebuild it with the new model"
+            )

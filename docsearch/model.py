@@ -1,0 +1,141 @@
+"""The plain values that flow between pipeline stages.
+
+Nothing here does I/O: the index pipeline produces `Fragment`s and an `IndexSummary`,
+the query pipeline produces a `SearchResult` made of `Hit`s and `Timings`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Fragment:
+    """One linkable piece of a markdown page: a heading section, or a part of a long one."""
+
+    id: int  # stable across runs: derived from source, path, anchor and part
+    source: str  # the named folder it came from
+    path: str  # relative to the indexed folder, always with "/"
+    anchor: str  # "" for the page's lead text
+    part: int  # 0 unless a long section was split
+    title: str  # the page title
+    heading: str  # this section's heading text ("" for the lead fragment)
+    breadcrumb: tuple[str, ...]  # page title › H2 › H3 …
+    level: int  # heading level, 0 for the lead fragment
+    line_start: int  # 1-based, inclusive; the heading line
+    line_end: int  # 1-based, inclusive
+    text: str  # the markdown between this heading and the next
+    token_count: int
+    content_hash: str  # sha256 of what is embedded: breadcrumb + text
+
+    @property
+    def ref(self) -> str:
+        """`path#anchor`, the fragment's address."""
+        return f"{self.path}#{self.anchor}" if self.anchor else self.path
+
+    @property
+    def embedding_text(self) -> str:
+        """What the embedder sees: breadcrumb first, so it survives the model's truncation."""
+        return " › ".join(self.breadcrumb) + "\n\n" + self.text
+
+
+@dataclass(slots=True)
+class Timings:
+    """Milliseconds spent in each query stage."""
+
+    embed: float = 0.0
+    keyword: float = 0.0
+    binary: float = 0.0
+    rerank: float = 0.0
+    fuse: float = 0.0
+    total: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: round(v, 3) for k, v in asdict(self).items()}
+
+
+@dataclass(slots=True)
+class Hit:
+    """A ranked fragment with the scores that placed it."""
+
+    fragment: Fragment
+    score: float
+    keyword: float | None  # raw BM25 score, None if keyword retrieval did not find it
+    binary: float | None  # 1 - hamming/bits, None if outside the binary top-k
+    float: float | None  # cosine similarity of the float vectors
+
+    def as_json(self) -> dict[str, object]:
+        f = self.fragment
+        return {
+            "path": f.path,
+            "anchor": f.anchor,
+            "title": f.title,
+            "heading": f.heading,
+            "breadcrumb": list(f.breadcrumb),
+            "line": f.line_start,
+            "score": round(self.score, 6),
+            "scores": {
+                "keyword": None if self.keyword is None else round(self.keyword, 6),
+                "binary": None if self.binary is None else round(self.binary, 6),
+                "float": None if self.float is None else round(self.float, 6),
+            },
+            "text": f.text,
+            "source": f.source,
+        }
+
+
+@dataclass(slots=True)
+class SearchResult:
+    query: str
+    hits: list[Hit]
+    timings: Timings
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "query": self.query,
+            "results": [h.as_json() for h in self.hits],
+            "timing_ms": self.timings.as_dict(),
+        }
+
+
+@dataclass(slots=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass(slots=True)
+class IndexSummary:
+    """What one `docsearch index` run did."""
+
+    source: str
+    files: int = 0
+    fragments: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    embedded: int = 0
+    warnings: list[Skipped] = field(default_factory=list)  # read, but with a problem (bad UTF-8)
+    skipped: list[Skipped] = field(default_factory=list)  # not read at all
+    seconds: float = 0.0
+
+    def as_json(self) -> dict[str, object]:
+        reasons: dict[str, int] = {}
+        for s in self.skipped:
+            reasons[s.reason] = reasons.get(s.reason, 0) + 1
+        return {
+            "source": self.source,
+            "files": self.files,
+            "fragments": self.fragments,
+            "added": self.added,
+            "changed": self.changed,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "embedded": self.embedded,
+            "skipped": len(self.skipped),
+            "skipped_reasons": reasons,
+            "skipped_files": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "warnings": [{"path": w.path, "reason": w.reason} for w in self.warnings],
+            "seconds": round(self.seconds, 3),
+        }

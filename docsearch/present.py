@@ -1,0 +1,88 @@
+"""The last query stage: turning hits into what a terminal shows.
+
+Document text is untrusted. Everything here that reaches a terminal goes through `sanitize`,
+which drops control characters and escape sequences (ANSI CSI/OSC, C1 controls), so a
+document cannot move the cursor, retitle the window or write to the clipboard.
+"""
+
+from __future__ import annotations
+
+import re
+
+from docsearch.model import Hit, SearchResult
+
+# ESC-introduced sequences (CSI … final byte, OSC … BEL/ST, and two-byte escapes), then any
+# remaining C0/C1 control character except newline and tab.
+_ESCAPE_RE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC
+    r"|\x1b[@-Z\\-_]?"  # other escapes, or a lone ESC
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+_WORD_RE = re.compile(r"\w+")
+_MARKUP_RE = re.compile(r"^\s{0,3}(?:[-*+>]|\d+[.)])\s+|[`*_]{1,3}|!?\[([^\]]*)\]\([^)]*\)", re.MULTILINE)
+
+
+def sanitize(text: str) -> str:
+    return _ESCAPE_RE.sub("", text)
+
+
+def _plain(markdown: str) -> str:
+    return _MARKUP_RE.sub(lambda m: m.group(1) or "", markdown)
+
+
+def snippet(text: str, query: str, width: int = 240) -> str:
+    """The paragraph of `text` that shares most words with the query, cut to `width`."""
+    terms = {w.lower() for w in _WORD_RE.findall(query) if len(w) > 2}
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip() and not p.startswith("```")]
+    if not paragraphs:
+        paragraphs = [text.strip()]
+
+    def overlap(p: str) -> int:
+        return len(terms & {w.lower() for w in _WORD_RE.findall(p)})
+
+    best = max(paragraphs, key=overlap) if terms else paragraphs[0]
+    flat = " ".join(sanitize(_plain(best)).split())
+    return flat if len(flat) <= width else flat[: width - 1].rsplit(" ", 1)[0] + "…"
+
+
+def hit_heading(hit: Hit) -> str:
+    return sanitize(" › ".join(hit.fragment.breadcrumb))
+
+
+def render_text(result: SearchResult, color: bool) -> list[object]:
+    """Rich renderables for `docsearch ask`'s human output."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    out: list[object] = []
+    if not result.hits:
+        out.append(Text("No results.", style="dim"))
+        return out
+    terms = sorted({w for w in _WORD_RE.findall(result.query) if len(w) > 2}, key=len, reverse=True)
+    for n, hit in enumerate(result.hits, 1):
+        f = hit.fragment
+        head = Text()
+        head.append(f"{n:>2}. ", style="dim")
+        head.append(hit_heading(hit), style="bold")
+        head.append(f"  {hit.score:.3f}", style="dim")
+        out.append(head)
+        where = Text("    ")
+        where.append(sanitize(f.ref), style="cyan")
+        where.append(f":{f.line_start}", style="dim")
+        where.append(f"  ({sanitize(f.source)})", style="dim")
+        out.append(where)
+        body = Text(snippet(f.text, result.query))
+        if color and terms:
+            body.highlight_words(terms, style="bold yellow", case_sensitive=False)
+        out.append(Padding(body, (0, 0, 0, 4)))
+    t = result.timings
+    out.append(
+        Text(
+            f"{len(result.hits)} results in {t.total:.1f} ms (embed {t.embed:.1f}, keyword {t.keyword:.1f}, "
+            f"binary {t.binary:.1f}, rerank {t.rerank:.1f})",
+            style="dim",
+        )
+    )
+    return out

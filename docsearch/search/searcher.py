@@ -1,0 +1,178 @@
+"""The query pipeline: query → SearchResult, each stage timed.
+
+    embed query ─┬─ binary top-k (hamming, in memory) ─┐
+                 │                                      ├─ union → float rerank → fuse → top-k
+    keyword ─────┴──────────────────────────────────────┘
+
+Keyword retrieval runs on a worker thread (LanceDB's search releases the GIL) while the query
+is embedded and the binary phase runs. Build a Searcher once and keep it: it holds the open
+tables, the packed bits and the embedder.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from docsearch.embed.base import Embedder, check_compatible, pack_sign_bits
+from docsearch.model import Hit, SearchResult, Timings
+from docsearch.search.binary import BinaryIndex
+from docsearch.search.fuse import FusionWeights, exact_matches, fuse, query_identifiers
+from docsearch.search.keyword import KeywordRetriever, filter_clause
+from docsearch.search.rerank import FloatReranker
+from docsearch.settings import Settings
+from docsearch.store.tables import IndexReader
+
+
+@dataclass(frozen=True, slots=True)
+class SearchOptions:
+    top_k: int = 10
+    rerank_count: int = 2000
+    keyword_count: int = 200
+    weights: FusionWeights = field(default_factory=FusionWeights)
+    use_keyword: bool = True
+    use_binary: bool = True
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0
+
+
+class Searcher:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.reader = IndexReader(settings.index)
+        if embedder is None:
+            from docsearch.embed.models import load_embedder
+
+            embedder = load_embedder(settings.model, threads=settings.threads)
+        check_compatible(self.reader.meta.document_model, embedder.identity)
+        self.embedder = embedder
+        ids, bits = self.reader.load_binary()
+        self.binary = BinaryIndex(ids, bits)
+        self.keyword = KeywordRetriever(self.reader)
+        self.rerank = FloatReranker(self.reader)
+        self._columns: dict[str, np.ndarray] = {}
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docsearch-keyword")
+        self.options = SearchOptions(
+            top_k=settings.top_k,
+            rerank_count=settings.rerank_count,
+            keyword_count=settings.keyword_count,
+            weights=FusionWeights(settings.weight_semantic, settings.weight_keyword, settings.weight_exact),
+        )
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False)
+
+    def _column(self, name: str) -> np.ndarray:
+        if name not in self._columns:
+            self._columns[name] = np.asarray(self.reader.column(name).to_pylist(), dtype=object)
+        return self._columns[name]
+
+    def _mask(self, source: str | None, path_prefix: str | None) -> np.ndarray | None:
+        if not source and not path_prefix:
+            return None
+        mask = np.ones(len(self.binary), dtype=bool)
+        if source:
+            mask &= self._column("source") == source
+        if path_prefix:
+            mask &= np.char.startswith(self._column("path").astype(str), path_prefix)
+        return mask
+
+    def search(
+        self,
+        query: str,
+        top_k: int | None = None,
+        source: str | None = None,
+        path_prefix: str | None = None,
+        options: SearchOptions | None = None,
+    ) -> SearchResult:
+        opts = options or self.options
+        k = opts.top_k if top_k is None else top_k
+        timings = Timings()
+        t_total = time.perf_counter()
+        query = " ".join(query.split())
+        if not query or k <= 0 or len(self.binary) == 0:
+            timings.total = _ms(t_total)
+            return SearchResult(query, [], timings)
+
+        def run_keyword() -> tuple[np.ndarray, np.ndarray, list[str], float]:
+            t = time.perf_counter()
+            ids, scores, headings = self.keyword.search(
+                query, opts.keyword_count, filter_clause(source, path_prefix)
+            )
+            return ids, scores, headings, _ms(t)
+
+        pending = self._pool.submit(run_keyword) if opts.use_keyword else None
+
+        t = time.perf_counter()
+        qvec = self.embedder.embed_query(query)
+        timings.embed = _ms(t)
+
+        t = time.perf_counter()
+        mask = self._mask(source, path_prefix)
+        if opts.use_binary:
+            bin_pos, bin_sim = self.binary.search(pack_sign_bits(qvec), opts.rerank_count, mask)
+        else:
+            bin_pos, bin_sim = np.zeros(0, np.int64), np.zeros(0, np.float32)
+        timings.binary = _ms(t)
+
+        if pending is not None:
+            kw_ids, kw_scores, kw_headings, timings.keyword = pending.result()
+        else:
+            kw_ids, kw_scores, kw_headings = np.zeros(0, np.int64), np.zeros(0, np.float32), []
+        kw_pos = self.binary.positions_of(kw_ids)
+
+        # Union of candidates, with each retriever's score where it found the fragment.
+        t = time.perf_counter()
+        candidates = np.union1d(bin_pos, kw_pos[kw_pos >= 0]).astype(np.int64)
+        n = len(candidates)
+        binary_scores = np.full(n, np.nan, np.float32)
+        binary_scores[np.searchsorted(candidates, bin_pos)] = bin_sim
+        keyword_scores = np.zeros(n, np.float32)
+        keyword_found = np.zeros(n, dtype=bool)
+        exact = np.zeros(n, np.float32)
+        valid = kw_pos >= 0
+        at = np.searchsorted(candidates, kw_pos[valid])
+        keyword_scores[at] = kw_scores[valid]
+        keyword_found[at] = True
+        identifiers = query_identifiers(query)
+        if identifiers:
+            exact[at] = exact_matches(
+                identifiers, [h for h, ok in zip(kw_headings, valid, strict=True) if ok]
+            )
+        semantic = self.rerank.scores(candidates, self.binary.ids[candidates], qvec)
+        timings.rerank = _ms(t)
+
+        t = time.perf_counter()
+        fused = fuse(semantic, keyword_scores, exact, opts.weights)
+        order = np.argsort(-fused, kind="stable")
+        # Parts of one long section share an address: show the best part only. Fetch a few
+        # more than k so that collapsing parts still leaves k results.
+        best = order[: 3 * k + 10]
+        fragments = self.reader.take_fragments([int(candidates[i]) for i in best])
+        by_id = {f.id: f for f in fragments}
+        hits: list[Hit] = []
+        seen: set[tuple[str, str, str]] = set()
+        for i in best:
+            frag = by_id.get(int(self.binary.ids[candidates[i]]))
+            if frag is None or (frag.source, frag.path, frag.anchor) in seen:
+                continue
+            seen.add((frag.source, frag.path, frag.anchor))
+            if len(hits) == k:
+                break
+            hits.append(
+                Hit(
+                    fragment=frag,
+                    score=float(fused[i]),
+                    keyword=float(keyword_scores[i]) if keyword_found[i] else None,
+                    binary=None if np.isnan(binary_scores[i]) else float(binary_scores[i]),
+                    float=float(semantic[i]),
+                )
+            )
+        timings.fuse = _ms(t)
+        timings.total = _ms(t_total)
+        return SearchResult(query, hits, timings)

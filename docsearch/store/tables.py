@@ -1,0 +1,423 @@
+"""The on-disk index: three LanceDB tables and the `meta.json` that commits them.
+
+Layout of an index folder:
+    db/fragments.lance   one row per fragment, with full-text indexes (see search/keyword.py)
+    db/binary.lance      id + packed sign bits of the document vector, uint8[dim/8]
+    db/float.lance       id + the document vector, float16[dim]
+    meta.json            format, models, and the table *versions* that make up the index
+    lock                 held by a writer
+
+Atomicity: LanceDB writes every change as a new table version and never changes an old one.
+Readers open each table at the version named in meta.json, and a writer replaces meta.json
+(write to a temp file, fsync, rename) only once all its writes are done. A run that dies
+half-way leaves newer, uncommitted versions that no reader looks at; the next writer first
+restores each table to its committed version and carries on from there.
+
+The three tables are kept row-aligned (same ids in the same order): every write deletes the
+same ids from each and appends rows in the same order, so row i of `binary` and row i of
+`float` belong to the same fragment and the rerank can fetch vectors by position.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+from docsearch.embed.base import ModelIdentity, pack_sign_bits
+from docsearch.errors import DocsearchError, IndexMissingError
+from docsearch.model import Fragment
+
+if TYPE_CHECKING:
+    import lance
+
+FORMAT_VERSION = 1
+TABLES = ("fragments", "binary", "float")
+META_FILE = "meta.json"
+
+# Text fields that get a full-text index; the keyword stage decides how they are weighted.
+FTS_COLUMNS = ("kw_heading", "kw_context", "text")
+
+
+def fragment_schema() -> pa.Schema:
+    return pa.schema(
+        [
+            ("id", pa.int64()),
+            ("source", pa.string()),
+            ("path", pa.string()),
+            ("anchor", pa.string()),
+            ("part", pa.int32()),
+            ("title", pa.string()),
+            ("heading", pa.string()),
+            ("breadcrumb", pa.list_(pa.string())),
+            ("level", pa.int32()),
+            ("line_start", pa.int32()),
+            ("line_end", pa.int32()),
+            ("text", pa.string()),
+            ("token_count", pa.int32()),
+            ("content_hash", pa.string()),
+            ("kw_heading", pa.string()),
+            ("kw_context", pa.string()),
+        ]
+    )
+
+
+def binary_schema(dim: int) -> pa.Schema:
+    return pa.schema([("id", pa.int64()), ("bits", pa.binary(dim // 8))])
+
+
+def float_schema(dim: int) -> pa.Schema:
+    return pa.schema([("id", pa.int64()), ("vector", pa.list_(pa.float16(), dim))])
+
+
+@dataclass(slots=True)
+class IndexMeta:
+    format: int
+    document_model: ModelIdentity
+    query_model: ModelIdentity
+    fingerprint: str  # of the document model
+    versions: dict[str, int]
+    count: int
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    created: float = 0.0
+    updated: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "document_model": self.document_model.as_dict(),
+            "query_model": self.query_model.as_dict(),
+            "fingerprint": self.fingerprint,
+            "versions": self.versions,
+            "count": self.count,
+            "sources": self.sources,
+            "created": self.created,
+            "updated": self.updated,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IndexMeta:
+        return cls(
+            format=int(data["format"]),
+            document_model=ModelIdentity(**data["document_model"]),
+            query_model=ModelIdentity(**data["query_model"]),
+            fingerprint=str(data["fingerprint"]),
+            versions={k: int(v) for k, v in data["versions"].items()},
+            count=int(data["count"]),
+            sources=dict(data.get("sources", {})),
+            created=float(data.get("created", 0)),
+            updated=float(data.get("updated", 0)),
+        )
+
+
+def read_meta(index: Path) -> IndexMeta:
+    path = index / META_FILE
+    if not path.is_file():
+        raise IndexMissingError(f"no index at {index}: run `docsearch index DIR` first")
+    try:
+        meta = IndexMeta.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        raise IndexMissingError(
+            f"the index at {index} is unreadable: rebuild it with `docsearch index DIR`"
+        ) from None
+    if meta.format != FORMAT_VERSION:
+        raise IndexMissingError(
+            f"the index at {index} has format {meta.format}, this docsearch reads format "
+            f"{FORMAT_VERSION}: rebuild it with `docsearch index DIR`"
+        )
+    return meta
+
+
+def _write_meta(index: Path, meta: IndexMeta) -> None:
+    tmp = index / (META_FILE + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(meta.to_json(), f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, index / META_FILE)
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        fd = os.open(index, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def fragment_rows(fragments: Sequence[Fragment]) -> pa.Table:
+    from docsearch.search.keyword import keyword_fields
+
+    cols: dict[str, list[Any]] = {name: [] for name in fragment_schema().names}
+    for f in fragments:
+        cols["id"].append(f.id)
+        cols["source"].append(f.source)
+        cols["path"].append(f.path)
+        cols["anchor"].append(f.anchor)
+        cols["part"].append(f.part)
+        cols["title"].append(f.title)
+        cols["heading"].append(f.heading)
+        cols["breadcrumb"].append(list(f.breadcrumb))
+        cols["level"].append(f.level)
+        cols["line_start"].append(f.line_start)
+        cols["line_end"].append(f.line_end)
+        cols["text"].append(f.text)
+        cols["token_count"].append(f.token_count)
+        cols["content_hash"].append(f.content_hash)
+        kw_heading, kw_context = keyword_fields(f)
+        cols["kw_heading"].append(kw_heading)
+        cols["kw_context"].append(kw_context)
+    return pa.table(cols, schema=fragment_schema())
+
+
+_FRAGMENT_COLUMNS = [
+    "id", "source", "path", "anchor", "part", "title", "heading", "breadcrumb", "level",
+    "line_start", "line_end", "text", "token_count", "content_hash",
+]  # fmt: skip
+
+
+def rows_to_fragments(table: pa.Table) -> list[Fragment]:
+    data = table.select(_FRAGMENT_COLUMNS).to_pylist()
+    return [Fragment(**{**row, "breadcrumb": tuple(row["breadcrumb"])}) for row in data]
+
+
+def _fixed_binary_to_numpy(column: pa.ChunkedArray | pa.Array, width: int) -> np.ndarray:
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if len(arr) == 0:
+        return np.zeros((0, width), dtype=np.uint8)
+    buf = arr.buffers()[1]
+    data = np.frombuffer(buf, dtype=np.uint8, count=(arr.offset + len(arr)) * width)
+    return data[arr.offset * width :].reshape(len(arr), width)
+
+
+def _vectors_to_numpy(column: pa.ChunkedArray | pa.Array, dim: int) -> np.ndarray:
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    values = arr.flatten().to_numpy(zero_copy_only=False)
+    return values.reshape(len(arr), dim)
+
+
+class IndexReader:
+    """The committed index, opened read-only with pylance at the versions meta.json names."""
+
+    def __init__(self, index: Path) -> None:
+        self.path = index
+        self.meta = read_meta(index)
+        try:
+            import lance
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise DocsearchError(f"cannot import lance: {exc}") from None
+        try:
+            self.fragments: lance.LanceDataset = lance.dataset(
+                str(index / "db" / "fragments.lance"), version=self.meta.versions["fragments"]
+            )
+            self.binary: lance.LanceDataset = lance.dataset(
+                str(index / "db" / "binary.lance"), version=self.meta.versions["binary"]
+            )
+            self.float: lance.LanceDataset = lance.dataset(
+                str(index / "db" / "float.lance"), version=self.meta.versions["float"]
+            )
+        except (OSError, ValueError, RuntimeError, KeyError):
+            raise IndexMissingError(
+                f"the index at {index} is damaged: rebuild it with `docsearch index DIR`"
+            ) from None
+
+    def load_binary(self) -> tuple[np.ndarray, np.ndarray]:
+        """All (ids, packed bits), in row order."""
+        table = self.binary.to_table(columns=["id", "bits"])
+        ids = table.column("id").to_numpy()
+        bits = _fixed_binary_to_numpy(table.column("bits"), self.meta.document_model.dim // 8)
+        return ids, bits
+
+    def take_vectors(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, float32 vectors) of the rows at `positions`, read from disk."""
+        if len(positions) == 0:
+            return np.zeros(0, np.int64), np.zeros((0, self.meta.document_model.dim), np.float32)
+        table = self.float.take(np.asarray(positions, dtype=np.int64), columns=["id", "vector"])
+        ids = table.column("id").to_numpy()
+        vectors = _vectors_to_numpy(table.column("vector"), self.meta.document_model.dim)
+        return ids, vectors.astype(np.float32)
+
+    def all_vectors(self) -> np.ndarray:
+        """Every float vector, in row order, as float32."""
+        table = self.float.to_table(columns=["vector"])
+        return _vectors_to_numpy(table.column("vector"), self.meta.document_model.dim).astype(np.float32)
+
+    def take_fragments(self, positions: Sequence[int]) -> list[Fragment]:
+        if not positions:
+            return []
+        table = self.fragments.take(list(positions), columns=_FRAGMENT_COLUMNS)
+        return rows_to_fragments(table)
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        return self.fragments.to_table(columns=[name]).column(name)
+
+    def size_on_disk(self) -> int:
+        total = 0
+        for root, _, files in os.walk(self.path):
+            for name in files:
+                with contextlib.suppress(OSError):
+                    total += os.path.getsize(os.path.join(root, name))
+        return total
+
+
+class IndexWriter:
+    """Applies one indexing run's changes and commits them atomically.
+
+    Use as a context manager: it takes the index lock, brings every table back to its last
+    committed version, and lets go of the lock on exit whether or not `commit` was called.
+    """
+
+    def __init__(self, index: Path, document_model: ModelIdentity, fingerprint: str) -> None:
+        self.path = index
+        self.document_model = document_model
+        self.fingerprint = fingerprint
+        self._lock_file: Any = None
+        self.meta: IndexMeta | None = None
+        self._db: Any = None
+        self._tables: dict[str, Any] = {}
+        self.dirty = False
+
+    def __enter__(self) -> IndexWriter:
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock_file = open(self.path / "lock", "w")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            raise DocsearchError(f"another `docsearch index` is writing {self.path}; try again") from None
+        import lancedb
+
+        self._db = lancedb.connect(str(self.path / "db"))
+        meta_path = self.path / META_FILE
+        if meta_path.is_file():
+            self.meta = read_meta(self.path)
+            for name in TABLES:
+                table = self._db.open_table(name)
+                committed = self.meta.versions[name]
+                if table.version != committed:
+                    # Newer versions are the leftovers of an interrupted run: drop back.
+                    table.restore(committed)
+                self._tables[name] = table
+        else:
+            # No committed index: anything here is a first run that never finished.
+            shutil.rmtree(self.path / "db", ignore_errors=True)
+            self._db = lancedb.connect(str(self.path / "db"))
+            dim = self.document_model.dim
+            self._tables = {
+                "fragments": self._db.create_table("fragments", schema=fragment_schema()),
+                "binary": self._db.create_table("binary", schema=binary_schema(dim)),
+                "float": self._db.create_table("float", schema=float_schema(dim)),
+            }
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    # -- reading the committed state -----------------------------------------------------------
+
+    def existing(self) -> pa.Table:
+        """id, source, path, content_hash of every committed fragment."""
+        return self._tables["fragments"].to_lance().to_table(columns=["id", "source", "path", "content_hash"])
+
+    def vectors_for(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """Committed float vectors by id, so moved or unchanged text is never embedded twice."""
+        if not ids:
+            return {}
+        out: dict[int, np.ndarray] = {}
+        table = self._tables["float"]
+        for batch in _batches(list(ids), 2000):
+            rows = table.search().where(_in_clause(batch)).select(["id", "vector"]).to_arrow()
+            vecs = _vectors_to_numpy(rows.column("vector"), self.document_model.dim)
+            for i, v in zip(rows.column("id").to_pylist(), vecs, strict=True):
+                out[i] = v.astype(np.float32)
+        return out
+
+    # -- changes ---------------------------------------------------------------------------------
+
+    def delete(self, ids: Sequence[int]) -> None:
+        for batch in _batches(list(ids), 1000):
+            clause = _in_clause(batch)
+            for name in TABLES:
+                self._tables[name].delete(clause)
+            self.dirty = True
+
+    def add(self, fragments: Sequence[Fragment], vectors: np.ndarray) -> None:
+        if not fragments:
+            return
+        ids = pa.array([f.id for f in fragments], pa.int64())
+        dim = self.document_model.dim
+        bits = pack_sign_bits(vectors)
+        binary = pa.table(
+            {"id": ids, "bits": pa.array([b.tobytes() for b in bits], pa.binary(dim // 8))},
+            schema=binary_schema(dim),
+        )
+        flat = pa.array(vectors.astype(np.float16).reshape(-1), pa.float16())
+        floats = pa.table(
+            {"id": ids, "vector": pa.FixedSizeListArray.from_arrays(flat, dim)}, schema=float_schema(dim)
+        )
+        self._tables["fragments"].add(fragment_rows(fragments))
+        self._tables["binary"].add(binary)
+        self._tables["float"].add(floats)
+        self.dirty = True
+
+    def commit(self, sources: dict[str, dict[str, Any]], query_model: ModelIdentity) -> IndexMeta:
+        """Rebuild the full-text indexes, check row alignment, then switch meta.json over."""
+        fragments = self._tables["fragments"]
+        count = fragments.count_rows()
+        if self.dirty or self.meta is None:
+            self._check_aligned()
+            if count:
+                with warnings.catch_warnings():
+                    # Deprecated in favour of an async-only API; still the sync way to do this.
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    for column in FTS_COLUMNS:
+                        fragments.create_fts_index(
+                            column, replace=True, use_tantivy=False, with_position=True
+                        )
+        now = time.time()
+        meta = IndexMeta(
+            format=FORMAT_VERSION,
+            document_model=self.document_model,
+            query_model=query_model,
+            fingerprint=self.fingerprint,
+            versions={name: int(self._tables[name].version) for name in TABLES},
+            count=count,
+            sources=sources,
+            created=self.meta.created if self.meta else now,
+            updated=now if self.dirty or self.meta is None else self.meta.updated,
+        )
+        _write_meta(self.path, meta)
+        self.meta = meta
+        if self.dirty:
+            # Old versions stay readable for a while for processes that opened them (a TUI).
+            for name in TABLES:
+                with contextlib.suppress(Exception):
+                    self._tables[name].to_lance().cleanup_old_versions(older_than=timedelta(minutes=10))
+        return meta
+
+    def _check_aligned(self) -> None:
+        ids = [self._tables[name].to_lance().to_table(columns=["id"]).column("id") for name in TABLES]
+        if not (ids[0].equals(ids[1]) and ids[0].equals(ids[2])):
+            raise DocsearchError("internal error: index tables are out of step; nothing was committed")
+
+
+def _batches(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _in_clause(ids: Sequence[int]) -> str:
+    return "id IN (" + ", ".join(str(int(i)) for i in ids) + ")"

@@ -1,0 +1,72 @@
+"""Shared fixtures: the offline model is loaded once, the demo corpus indexed once per session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from docsearch.embed.base import Embedder, ModelIdentity
+from docsearch.embed.models import load_embedder
+from docsearch.index.indexer import Indexer
+from docsearch.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+
+
+class CountingEmbedder:
+    """Wraps a real embedder and counts what it is asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.documents: list[str] = []
+
+    @property
+    def identity(self) -> ModelIdentity:
+        return self.inner.identity
+
+    @property
+    def fingerprint(self) -> str:
+        return self.inner.fingerprint
+
+    def embed_documents(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        self.documents.extend(texts)
+        return self.inner.embed_documents(texts, batch_size=batch_size)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.inner.embed_query(text)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return load_embedder("minilm-l6-v2", threads=2)
+
+
+@pytest.fixture
+def counting(embedder: Embedder) -> CountingEmbedder:
+    return CountingEmbedder(embedder)
+
+
+def make_settings(index: Path, **overrides: object) -> Settings:
+    return Settings.resolve({"index": index, **overrides}, env={}, cwd=index.parent)
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """The demo corpus, indexed once; tests must not write to it."""
+    index = tmp_path_factory.mktemp("corpus-index") / "idx"
+    Indexer(make_settings(index), embedder=embedder).index(CORPUS, source="corpus")
+    return index
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    """A small writable copy of part of the corpus."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in ("cli.md", "configuration.md", "storage.md"):
+        shutil.copy(CORPUS / name, folder / name)
+    return folder

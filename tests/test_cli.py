@@ -1,0 +1,154 @@
+"""The docsearch command end to end, through a real subprocess."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from docsearch import cli
+
+from .conftest import ROOT
+
+
+def run(*args, cwd=ROOT, env=None):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSEARCH_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "docsearch", *map(str, args)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_index_ask_status_json(tmp_path, docs):
+    index = tmp_path / "idx"
+    p = run("index", docs, "--index", index, "--json")
+    assert p.returncode == 0, p.stderr
+    summary = json.loads(p.stdout)
+    assert summary["files"] == 3 and summary["added"] == summary["fragments"] > 0
+    assert set(summary) >= {"changed", "removed", "unchanged", "embedded", "skipped", "seconds"}
+
+    p = run("--index", index, "ask", "exit codes", "--json", "-k", "3")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["query"] == "exit codes" and len(out["results"]) == 3
+    first = out["results"][0]
+    assert set(first) >= {
+        "path",
+        "anchor",
+        "title",
+        "breadcrumb",
+        "line",
+        "score",
+        "scores",
+        "text",
+        "source",
+    }
+    assert (first["path"], first["anchor"]) == ("cli.md", "exit-codes")
+    assert first["breadcrumb"] == ["Command line reference", "Exit codes"]
+    assert first["source"] == "docs" and isinstance(first["line"], int)
+    assert set(first["scores"]) == {"keyword", "binary", "float"}
+    assert set(out["timing_ms"]) >= {"embed", "keyword", "binary", "rerank", "total"}
+
+    p = run("status", "--json", env={"DOCSEARCH_INDEX": str(index)})
+    assert p.returncode == 0, p.stderr
+    status = json.loads(p.stdout)
+    assert status["fragments"] == summary["fragments"] and status["compatible"] is True
+    assert status["dimension"] == 384 and status["space"] == "minilm-l6-v2"
+    assert "docs" in status["sources"] and status["size_bytes"] > 0
+
+    p = run("ask", "exit codes", "--index", index, "--no-summary")
+    assert p.returncode == 0 and "cli.md#exit-codes" in p.stdout
+
+
+def test_human_output_neutralizes_escape_sequences(tmp_path):
+    docs = tmp_path / "evil"
+    docs.mkdir()
+    (docs / "evil.md").write_text(
+        "# Evil \x1b]0;pwned\x07title\n\nHarmless text \x1b[2J\x1b[31mred\x1b[0m and a bell \x07 here.\n"
+    )
+    index = tmp_path / "idx"
+    assert run("index", docs, "--index", index).returncode == 0
+    p = run("ask", "harmless text", "--index", index)
+    assert p.returncode == 0, p.stderr
+    assert "Harmless text" in p.stdout
+    assert "\x1b" not in p.stdout and "\x07" not in p.stdout
+    p = run("ask", "harmless text", "--index", index, "--json")
+    assert "\x1b" not in p.stdout and json.loads(p.stdout)["results"][0]["text"].count("\x1b") == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["index", "no/such/folder"], 3, "folder not found"),
+        (["ask", "anything"], 4, "docsearch index DIR"),
+        (["status"], 4, "docsearch index DIR"),
+        (["ask", "x", "--top-k", "0"], 2, "--top-k"),
+        (["index", ROOT / "corpus", "--index", "idx", "--model", "no-such-model"], 2, "unknown model"),
+        (["--config", "missing.toml", "status"], 2, "config file not found"),
+    ],
+)
+def test_errors_are_one_line_with_exit_codes(tmp_path, args, code, message):
+    p = run(*args, cwd=tmp_path)
+    assert p.returncode == code, p.stderr
+    assert message in p.stderr
+    assert p.stderr.startswith("error: ") and p.stderr.count("\n") == 1
+    assert "Traceback" not in p.stderr
+
+
+def test_folder_without_markdown(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "notes.txt").write_text("x")
+    p = run("index", tmp_path / "d", "--index", tmp_path / "idx")
+    assert p.returncode == 3 and "no markdown" in p.stderr
+    assert not (tmp_path / "idx" / "meta.json").exists()
+
+
+def test_corrupt_index(tmp_path):
+    (tmp_path / "idx").mkdir()
+    (tmp_path / "idx" / "meta.json").write_text("{not json")
+    p = run("ask", "x", "--index", tmp_path / "idx")
+    assert p.returncode == 4 and "unreadable" in p.stderr
+
+
+def test_model_mismatch_exit_code(tmp_path, corpus_index, embedder):
+    # A model folder with the same ONNX file but declared in another space and dimension.
+    from docsearch.embed.models import resolve_spec
+
+    spec = resolve_spec("minilm-l6-v2")
+    folder = tmp_path / "other-model"
+    folder.mkdir()
+    (folder / "model.onnx").symlink_to(spec.model_path)
+    (folder / "tokenizer.json").symlink_to(spec.tokenizer_path)
+    meta = {"name": "other", "space": "other-space", "dim": 384, "output_dim": 256}
+    (folder / "docsearch-model.json").write_text(json.dumps(meta))
+    p = run("ask", "exit codes", "--index", corpus_index, "--model", folder)
+    assert p.returncode == 5, p.stderr
+    assert "minilm-l6-v2" in p.stderr and "other" in p.stderr
+    p = run("status", "--index", corpus_index, "--model", folder, "--json")
+    assert json.loads(p.stdout)["compatible"] is False
+
+
+def test_ctrl_c_exits_130(monkeypatch, tmp_path, capsys):
+    from docsearch.index import indexer
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(indexer.Indexer, "index", interrupted)
+    assert cli.main(["index", str(tmp_path), "--index", str(tmp_path / "idx")]) == 130
+    assert "interrupted" in capsys.readouterr().err
+
+
+def test_python_api_is_importable_lazily():
+    import docsearch
+
+    assert {"Indexer", "Searcher", "Settings"} <= set(docsearch.__all__)
+    assert docsearch.Searcher.__name__ == "Searcher"
+    assert Path(docsearch.__file__).parent.name == "docsearch"

@@ -1,0 +1,90 @@
+"""The query pipeline over the demo corpus."""
+
+import numpy as np
+import pytest
+
+from docsearch.search.binary import BinaryIndex
+from docsearch.search.fuse import FusionWeights, exact_matches, fuse, query_identifiers
+from docsearch.search.searcher import Searcher, SearchOptions
+
+from .conftest import make_settings
+
+
+@pytest.fixture(scope="module")
+def searcher(corpus_index, embedder):
+    return Searcher(make_settings(corpus_index), embedder=embedder)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("exit codes", "cli.md#exit-codes"),
+        ("what happens if indexing is interrupted by a crash", "storage.md#crash-safety"),
+        ("gitignore hidden folders skipped", "indexing.md#discovery"),
+        ("duplicate heading slug anchor", "indexing.md#anchors"),
+        ("DOCSEARCH_TOP_K environment variable", "configuration.md#settings-reference"),
+        ("scoring formula weights", "ranking.md#the-scoring-formula"),
+        ("use my own onnx model", "models.md#bringing-your-own-model"),
+        ("docsearch.toml", "configuration.md#the-docsearchtoml-file"),
+    ],
+)
+def test_finds_the_right_fragment(searcher, query, expected):
+    refs = [h.fragment.ref for h in searcher.search(query, top_k=3).hits]
+    assert expected in refs, refs
+
+
+def test_result_shape_and_timings(searcher):
+    result = searcher.search("binary vectors hamming", top_k=5)
+    assert 0 < len(result.hits) <= 5
+    scores = [h.score for h in result.hits]
+    assert scores == sorted(scores, reverse=True)
+    top = result.hits[0]
+    assert top.float is not None and -1 <= top.float <= 1
+    t = result.timings
+    assert t.total > 0 and t.embed > 0 and t.total >= t.embed
+    # Parts of one section never take two slots.
+    refs = [(h.fragment.source, h.fragment.ref) for h in result.hits]
+    assert len(refs) == len(set(refs))
+
+
+def test_empty_and_stopword_queries(searcher):
+    assert searcher.search("   ").hits == []
+    assert searcher.search("the of and").hits  # semantic search still answers
+    assert searcher.search("!!! ??? (( ))").timings.total >= 0
+
+
+def test_variants_keyword_only_and_binary_only(searcher):
+    kw = searcher.search("exit codes", options=SearchOptions(use_binary=False))
+    assert kw.hits and all(h.keyword is not None for h in kw.hits)
+    sem = searcher.search("exit codes", options=SearchOptions(use_keyword=False))
+    assert sem.hits and all(h.keyword is None and h.binary is not None for h in sem.hits)
+
+
+def test_binary_index_matches_brute_force():
+    rng = np.random.default_rng(0)
+    bits = rng.integers(0, 256, size=(500, 48), dtype=np.uint8)
+    ids = rng.permutation(10_000)[:500].astype(np.int64)
+    index = BinaryIndex(ids, bits)
+    q = rng.integers(0, 256, size=48, dtype=np.uint8)
+    brute = np.unpackbits(bits ^ q, axis=1).sum(axis=1)
+    pos, sim = index.search(q, 10)
+    assert list(brute[pos]) == sorted(brute)[:10]
+    np.testing.assert_allclose(sim, 1 - brute[pos] / 384)
+    mask = np.zeros(500, bool)
+    mask[:7] = True
+    pos, _ = index.search(q, 10, mask)
+    assert sorted(pos.tolist()) == list(range(7))
+    assert index.positions_of(ids[[3, 1]]).tolist() == [3, 1]
+    assert index.positions_of(np.array([-5])).tolist() == [-1]
+
+
+def test_fusion_formula():
+    w = FusionWeights(semantic=1.0, keyword=0.5, exact=0.25)
+    out = fuse(np.array([0.5, 0.2]), np.array([10.0, 5.0]), np.array([0.0, 1.0]), w)
+    np.testing.assert_allclose(out, [0.5 + 0.5, 0.2 + 0.25 + 0.25])
+    assert query_identifiers("how does fs.readFile work with num-threads-per-search") == [
+        "fs.readfile",
+        "num-threads-per-search",
+    ]
+    assert query_identifiers("call readFileSync()") == ["readfilesync"]
+    assert exact_matches(["fs.readfile"], ["fs.readFile(path)", "Reading"]).tolist() == [1.0, 0.0]
