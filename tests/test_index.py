@@ -184,3 +184,13 @@ def test_killed_process_keeps_last_good_index(tmp_path, docs, embedder):
     done = Indexer(settings, embedder=embedder).index(docs)
     assert done.added == 1 and done.unchanged == first.fragments
     assert IndexReader(settings.index).meta.count == first.fragments + 1
+
+
+def test_damaged_meta_is_rebuilt_by_the_next_index_run(tmp_path, docs, embedder):
+    settings = make_settings(tmp_path / "idx")
+    first = Indexer(settings, embedder=embedder).index(docs)
+    (settings.index / "meta.json").write_text("{truncated")
+    again = Indexer(settings, embedder=embedder).index(docs)
+    assert again.added == first.fragments
+    assert IndexReader(settings.index).meta.count == first.fragments
+    assert (settings.index / "meta.json.damaged").exists()
