@@ -32,5 +32,9 @@ class IndexMissingError(DocsearchError):
     exit_code = 4
 
 
+class IndexDamagedError(IndexMissingError):
+    """The index's commit file cannot be parsed; rebuilding is the way out."""
+
+
 class ModelMismatchError(DocsearchError):
     exit_code = 5

@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 
 from docsearch.embed.base import ModelIdentity, pack_sign_bits
-from docsearch.errors import DocsearchError, IndexMissingError
+from docsearch.errors import DocsearchError, IndexDamagedError, IndexMissingError
 from docsearch.model import Fragment
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ def read_meta(index: Path) -> IndexMeta:
     try:
         meta = IndexMeta.from_json(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
-        raise IndexMissingError(
+        raise IndexDamagedError(
             f"the index at {index} is unreadable: rebuild it with `docsearch index DIR`"
         ) from None
     if meta.format != FORMAT_VERSION:
@@ -299,12 +299,14 @@ class IndexWriter:
 
         self._db = lancedb.connect(str(self.path / "db"))
         meta_path = self.path / META_FILE
-        if meta_path.is_file() and not _parses(meta_path):
-            # A damaged commit file cannot say which versions are good: keep it for
-            # inspection and rebuild, which is what the error on the read side advises.
-            os.replace(meta_path, self.path / (META_FILE + ".damaged"))
         if meta_path.is_file():
-            self.meta = read_meta(self.path)
+            try:
+                self.meta = read_meta(self.path)
+            except IndexDamagedError:
+                # A damaged commit file cannot say which versions are good: keep it for
+                # inspection and rebuild, which is what the error on the read side advises.
+                os.replace(meta_path, self.path / (META_FILE + ".damaged"))
+        if self.meta is not None:
             for name in TABLES:
                 table = self._db.open_table(name)
                 committed = self.meta.versions[name]
@@ -416,14 +418,6 @@ class IndexWriter:
         ids = [self._tables[name].to_lance().to_table(columns=["id"]).column("id") for name in TABLES]
         if not (ids[0].equals(ids[1]) and ids[0].equals(ids[2])):
             raise DocsearchError("internal error: index tables are out of step; nothing was committed")
-
-
-def _parses(path: Path) -> bool:
-    try:
-        IndexMeta.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-    return True
 
 
 def _batches(items: list[int], size: int) -> Iterator[list[int]]:
