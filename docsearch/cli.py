@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument("--index", type=Path, help="index folder (env DOCSEARCH_INDEX, default ./.docsearch)")
     common.add_argument("--config", type=Path, help="settings file (default ./docsearch.toml)")
-    common.add_argument("--model", help="embedding model name or folder (env DOCSEARCH_MODEL)")
+    common.add_argument("--model", help="embedding model for documents and queries (env DOCSEARCH_MODEL)")
+    common.add_argument("--doc-model", dest="doc_model", metavar="MODEL", help="model for documents")
+    common.add_argument("--query-model", dest="query_model", metavar="MODEL", help="model for queries")
 
     parser = argparse.ArgumentParser(
         prog="docsearch",
@@ -40,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="name of this folder in the index (default: the folder name)")
     p.add_argument("--include", action="append", default=[], metavar="GLOB", help="only matching files")
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files")
+    p.add_argument(
+        "--dimension", type=int, metavar="N", help="vector size for Voyage models: 2048, 1024, 512 or 256"
+    )
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
     p = sub.add_parser("ask", parents=[common], help="search once and print the best fragments")
@@ -52,13 +58,27 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", parents=[common], help="describe the index")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("models", parents=[common], help="list, download and register embedding models")
+    msub = p.add_subparsers(dest="models_command", metavar="ACTION")
+    m = msub.add_parser("list", parents=[common], help="known and installed models")
+    m.add_argument("--json", action="store_true", help="print one JSON object")
+    m = msub.add_parser("pull", parents=[common], help="download a model (from Hugging Face or HF_ENDPOINT)")
+    m.add_argument("name", metavar="NAME")
+    m = msub.add_parser("add", parents=[common], help="register a model folder you exported yourself")
+    m.add_argument("path", type=Path, metavar="PATH")
+    m.add_argument("--name", help="register under this name (default: from its metadata)")
+    m.add_argument("--onnx", metavar="FILE", help="the ONNX file inside PATH, if there are several")
+    m = msub.add_parser("remove", parents=[common], help="forget an added model or delete a pulled one")
+    m.add_argument("name", metavar="NAME")
     return parser
 
 
 def _settings(args: argparse.Namespace, **extra: Any) -> Any:
     from docsearch.settings import Settings
 
-    flags = {"index": getattr(args, "index", None), "model": getattr(args, "model", None), **extra}
+    names = ("index", "model", "doc_model", "query_model")
+    flags = {name: getattr(args, name, None) for name in names} | extra
     return Settings.resolve(flags, config_file=getattr(args, "config", None))
 
 
@@ -77,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             return _ask(args)
         if args.command == "status":
             return _status(args)
+        if args.command == "models":
+            return _models(args)
         _parser().print_help()
         return 0
     except DocsearchError as exc:
@@ -94,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
 def _index(args: argparse.Namespace) -> int:
     from docsearch.index.indexer import Indexer, Progress
 
-    settings = _settings(args)
+    settings = _settings(args, voyage_dimension=args.dimension)
     indexer = Indexer(settings)
     interactive = sys.stderr.isatty() and not args.json
 
@@ -107,33 +129,45 @@ def _index(args: argparse.Namespace) -> int:
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            TextColumn("{task.fields[detail]}"),
             transient=True,
         )
         tasks: dict[str, Any] = {}
+        started: dict[str, float] = {}
 
         def on_progress(p: Progress) -> None:
             if p.stage == "done":
                 return
             if p.stage not in tasks:
-                tasks[p.stage] = bar.add_task(p.stage, total=max(p.total, 1))
-            bar.update(tasks[p.stage], completed=p.done, total=max(p.total, 1))
+                tasks[p.stage] = bar.add_task(p.stage, total=max(p.total, 1), detail="")
+                started[p.stage] = time.perf_counter()
+            bar.update(
+                tasks[p.stage],
+                completed=p.done,
+                total=max(p.total, 1),
+                detail=_embed_detail(p, time.perf_counter() - started[p.stage]),
+            )
 
         with bar:
             summary = indexer.index(args.folder, args.source, args.include, args.exclude, on_progress)
     else:
         last: dict[str, int] = {}
+        t0 = time.perf_counter()
 
         def on_progress(p: Progress) -> None:
             # Plain lines for logs: one per stage start and end, and every 10% of embedding.
             step = max(p.total // 10, 1)
+            previous = last.get(p.stage, -step)
             if (
                 p.stage == "embed"
                 and p.total
-                and (p.done - last.get(p.stage, -step) >= step or p.done == p.total)
+                and p.done != previous
+                and (p.done - previous >= step or p.done == p.total)
             ):
                 last[p.stage] = p.done
                 if not args.json:
-                    print(f"embedding {p.done}/{p.total}", file=sys.stderr)
+                    detail = _embed_detail(p, time.perf_counter() - t0)
+                    print(f"embedding {p.done}/{p.total} {detail}".rstrip(), file=sys.stderr)
 
         summary = indexer.index(args.folder, args.source, args.include, args.exclude, on_progress)
 
@@ -148,6 +182,8 @@ def _index(args: argparse.Namespace) -> int:
         f"({s.added} added, {s.changed} changed, {s.removed} removed, {s.unchanged} unchanged; "
         f"{s.embedded} embedded) in {s.seconds:.1f} s"
     )
+    if s.tokens or s.cost_usd is not None:
+        print(f"voyage: {s.tokens:,} tokens billed (${s.cost_usd or 0:.4f}), {s.cached} texts from the cache")
     for w in s.warnings:
         print(f"warning: {sanitize(w.path)}: {w.reason}", file=sys.stderr)
     if s.skipped:
@@ -157,6 +193,18 @@ def _index(args: argparse.Namespace) -> int:
         detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
         print(f"skipped {len(s.skipped)} files: {detail}", file=sys.stderr)
     return 0
+
+
+def _embed_detail(p: Any, seconds: float) -> str:
+    """`1,234 tok/s  $0.0012` for API models; the cache's share when it served any."""
+    parts = []
+    if p.tokens:
+        parts.append(f"{p.tokens / max(seconds, 1e-3):,.0f} tok/s")
+    if p.cost_usd is not None:
+        parts.append(f"${p.cost_usd:.4f}")
+    if p.cached:
+        parts.append(f"{p.cached} cached")
+    return "  ".join(parts)
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -181,23 +229,40 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from docsearch.embed.models import resolve_spec
+    from docsearch.embed.models import query_identity
+    from docsearch.errors import ModelMismatchError
     from docsearch.store.tables import IndexReader
 
     settings = _settings(args)
     reader = IndexReader(settings.index)
     meta = reader.meta
-    query = resolve_spec(settings.model).identity
     doc = meta.document_model
-    compatible = doc.space == query.space and doc.dim == query.dim
+    problem = ""
+    try:
+        query = query_identity(settings, doc)
+    except (ModelMismatchError, SettingsError) as exc:
+        query, problem = None, exc.message
+    compatible = query is not None and (doc.space, doc.dim, doc.normalized) == (
+        query.space,
+        query.dim,
+        query.normalized,
+    )
+    if query is not None and not compatible:
+        from docsearch.embed.base import check_compatible
+
+        try:
+            check_compatible(doc, query)
+        except ModelMismatchError as exc:
+            problem = exc.message
     info = {
         "index": str(settings.index),
         "format": meta.format,
         "fragments": meta.count,
         "sources": meta.sources,
         "document_model": doc.as_dict(),
-        "query_model": query.as_dict(),
+        "query_model": None if query is None else query.as_dict(),
         "compatible": compatible,
+        "problem": problem or None,
         "space": doc.space,
         "dimension": doc.dim,
         "size_bytes": reader.size_on_disk(),
@@ -218,7 +283,129 @@ def _status(args: argparse.Namespace) -> int:
             f"from {sanitize(str(src.get('root', '?')))}"
         )
     print(f"documents  {doc.name} ({doc.space}, {doc.dim}-d)")
-    verdict = "compatible" if compatible else "INCOMPATIBLE"
-    print(f"queries    {query.name} ({query.space}, {query.dim}-d) — {verdict}")
+    if query is None:
+        print("queries    none available — INCOMPATIBLE")
+    else:
+        verdict = "compatible" if compatible else "INCOMPATIBLE"
+        print(f"queries    {query.name} ({query.space}, {query.dim}-d) — {verdict}")
+    if problem:
+        print(f"fix        {sanitize(problem)}")
     print(f"updated    {datetime.fromtimestamp(meta.updated).isoformat(timespec='seconds')}")
     return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from docsearch.embed.models import KNOWN, ModelStore, register_folder, unregister
+
+    settings = _settings(args)
+    store = ModelStore(settings.cache_dir)
+    action = getattr(args, "models_command", None) or "list"
+
+    if action == "list":
+        rows = []
+        registry = store.registry()
+        for name in sorted(set(KNOWN) | set(store.installed_names())):
+            known = KNOWN.get(name)
+            if name in registry:
+                kind, where, installed = "local", registry[name]["path"], True
+            elif store.pulled(name):
+                kind, where, installed = "local", str(store.folder(name)), True
+            elif known is not None and known.kind == "builtin":
+                kind, where, installed = "local", "bundled (PyPI)", True
+            elif known is not None and known.kind == "api":
+                kind, where = "api", "Voyage API"
+                installed = bool(settings.voyage_api_key)
+            else:
+                kind, where, installed = "local", f"docsearch models pull {name}", False
+            spec = store.local_spec(name) if kind == "local" and installed else None
+            space = spec.space if spec else (known.space if known else "?")
+            dims = [spec.dim, *spec.matryoshka_dims] if spec else list(known.dims) if known else []
+            rows.append(
+                {
+                    "name": name,
+                    "kind": kind,
+                    "space": space,
+                    "dimensions": dims,
+                    "installed": installed,
+                    "location": where,
+                    "description": known.description if known else "added with `docsearch models add`",
+                }
+            )
+        if args.json:
+            print(json.dumps({"models": rows}))
+            return 0
+        from rich.console import Console
+        from rich.table import Table
+
+        from docsearch.present import sanitize
+
+        table = Table(box=None, pad_edge=False)
+        for column in ("model", "kind", "space", "dims", "ready", "where"):
+            table.add_column(column)
+        for r in rows:
+            ready = "yes" if r["installed"] else ("needs VOYAGE_API_KEY" if r["kind"] == "api" else "no")
+            table.add_row(
+                sanitize(r["name"]),
+                r["kind"],
+                sanitize(r["space"]),
+                ",".join(map(str, r["dimensions"])),
+                ready,
+                sanitize(r["location"]),
+            )
+        Console(highlight=False).print(table)
+        return 0
+
+    if action == "pull":
+        from docsearch.embed.download import ModelDownloader
+
+        known = KNOWN.get(args.name)
+        if known is None:
+            raise SettingsError(
+                f"unknown model {args.name!r}: downloadable models are "
+                + ", ".join(n for n, k in KNOWN.items() if k.kind == "download")
+            )
+        if known.kind != "download":
+            detail = "bundled, nothing to download" if known.kind == "builtin" else "served by the Voyage API"
+            raise SettingsError(f"{args.name} is {detail}")
+        downloader = ModelDownloader(settings.hf_endpoint, store)
+        try:
+            folder = _pull_with_progress(downloader, known)
+        finally:
+            downloader.close()
+        print(f"installed {known.name} in {folder}")
+        return 0
+
+    if action == "add":
+        spec = register_folder(store, args.path, args.name, args.onnx)
+        print(f"registered {spec.name} ({spec.space}, {spec.identity.dim}-d) from {args.path}")
+        return 0
+
+    if action == "remove":
+        if not unregister(store, args.name):
+            raise SettingsError(f"no installed or added model named {args.name!r}")
+        print(f"removed {args.name}")
+        return 0
+    raise SettingsError(f"unknown models action {action!r}")
+
+
+def _pull_with_progress(downloader: Any, known: Any) -> Path:
+    if not sys.stderr.isatty():
+        return downloader.pull(known)
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        TextColumn,
+        TransferSpeedColumn,
+    )
+    from rich.progress import Progress as Bar
+
+    bar = Bar(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    tasks: dict[str, Any] = {}
+
+    def on_progress(name: str, done: int, total: int) -> None:
+        if name not in tasks:
+            tasks[name] = bar.add_task(name, total=total)
+        bar.update(tasks[name], completed=done)
+
+    with bar:
+        return downloader.pull(known, on_progress)

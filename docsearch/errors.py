@@ -6,6 +6,7 @@ Exit codes (documented in corpus/cli.md):
   3  bad input (folder missing, no markdown found)
   4  no index, or an index that cannot be read ("run `docsearch index DIR` first")
   5  the index was built with a model the query side cannot match
+  6  a remote service failed (Voyage API, model download) or a download did not verify
   130 interrupted (Ctrl-C)
 """
 
@@ -38,3 +39,9 @@ class IndexDamagedError(IndexMissingError):
 
 class ModelMismatchError(DocsearchError):
     exit_code = 5
+
+
+class ServiceError(DocsearchError):
+    """A remote service (the Voyage API, a model download) failed or returned something wrong."""
+
+    exit_code = 6

@@ -116,6 +116,9 @@ class IndexSummary:
     removed: int = 0
     unchanged: int = 0
     embedded: int = 0
+    cached: int = 0  # of `embedded`, served by the embedding cache instead of the model or API
+    tokens: int = 0  # API models: tokens billed in this run
+    cost_usd: float | None = None  # API models: what `tokens` cost
     warnings: list[Skipped] = field(default_factory=list)  # read, but with a problem (bad UTF-8)
     skipped: list[Skipped] = field(default_factory=list)  # not read at all
     seconds: float = 0.0
@@ -133,6 +136,9 @@ class IndexSummary:
             "removed": self.removed,
             "unchanged": self.unchanged,
             "embedded": self.embedded,
+            "cached": self.cached,
+            "tokens": self.tokens,
+            "cost_usd": None if self.cost_usd is None else round(self.cost_usd, 6),
             "skipped": len(self.skipped),
             "skipped_reasons": reasons,
             "skipped_files": [{"path": s.path, "reason": s.reason} for s in self.skipped],

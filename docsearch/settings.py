@@ -22,9 +22,24 @@ CONFIG_FILE = "docsearch.toml"
 class Settings:
     # Where the index lives.
     index: Path = Path(".docsearch")
-    # Embedding model: a registered name (`minilm-l6-v2`) or a folder with model.onnx,
-    # tokenizer.json and docsearch-model.json.
-    model: str = "minilm-l6-v2"
+    # Embedding models (see docsearch/embed/models.py for how "" = automatic is resolved).
+    # `model` sets both sides at once (offline mode); `doc_model` and `query_model` set one side.
+    # Each is a known name (`minilm-l6-v2`, `voyage-4-large`, `voyage-4-nano`, …), a name
+    # registered with `docsearch models add`, or a model folder.
+    model: str = ""
+    doc_model: str = ""
+    query_model: str = ""
+    # Voyage API (documents with voyage-4-large; queries too if query_model is an API model).
+    voyage_dimension: int = 0  # 0: the existing index's dimension, else 2048
+    voyage_base_url: str = ""  # "" = the voyageai client's default
+    voyage_batch_size: int = 128  # texts per request (the API allows at most 1000)
+    voyage_concurrency: int = 4  # requests in flight at once
+    voyage_max_retries: int = 6  # per request, on 429 / 5xx / timeouts / dropped connections
+    voyage_timeout: float = 60.0  # seconds per request
+    # Model downloads (`docsearch models pull`): Hugging Face or a mirror of it.
+    hf_endpoint: str = "https://huggingface.co"
+    # Downloaded models, the model registry and the embedding cache.
+    cache_dir: Path = field(default_factory=lambda: _default_cache_dir())
     # Query side.
     top_k: int = 10
     rerank_count: int = 2000  # binary-phase candidates kept for the float rerank
@@ -41,6 +56,9 @@ class Settings:
     threads: int = field(default_factory=lambda: min(os.cpu_count() or 1, 4))
     # Where settings came from, for `docsearch status` and error messages.
     config_file: Path | None = None
+    # Secrets come from the environment only (VOYAGE_API_KEY), never from docsearch.toml,
+    # and are kept out of repr() so that printing settings cannot leak them.
+    voyage_api_key: str = field(default="", repr=False)
 
     @classmethod
     def resolve(
@@ -65,17 +83,46 @@ class Settings:
         elif explicit:
             raise SettingsError(f"config file not found: {config_file}")
         values.update(_from_env(env))
+        if env.get("VOYAGE_API_KEY"):
+            values["voyage_api_key"] = env["VOYAGE_API_KEY"]
+        if env.get("HF_ENDPOINT"):
+            # The Hugging Face ecosystem's own variable, so that a mirror set up for other
+            # tools works here too; DOCSEARCH_HF_ENDPOINT wins when both are set.
+            values.setdefault("hf_endpoint", env["HF_ENDPOINT"])
         values.update({k: v for k, v in (flags or {}).items() if v is not None})
         settings = cls()
         coerced = {name: _coerce(name, value) for name, value in values.items()}
-        return replace(settings, **coerced)
+        resolved = replace(settings, **coerced)
+        _validate(resolved)
+        return resolved
+
+
+VOYAGE_DIMENSIONS = (256, 512, 1024, 2048)
+
+
+def _validate(s: Settings) -> None:
+    if s.voyage_dimension and s.voyage_dimension not in VOYAGE_DIMENSIONS:
+        allowed = ", ".join(map(str, VOYAGE_DIMENSIONS))
+        raise SettingsError(f"voyage_dimension must be one of {allowed}, got {s.voyage_dimension}")
+    if not 1 <= s.voyage_batch_size <= 1000:
+        raise SettingsError(f"voyage_batch_size must be between 1 and 1000, got {s.voyage_batch_size}")
+    if s.voyage_concurrency < 1:
+        raise SettingsError("voyage_concurrency must be at least 1")
+
+
+def _default_cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("docsearch", appauthor=False))
 
 
 _FIELDS = {f.name: f for f in fields(Settings)}
+_SECRETS = {"voyage_api_key"}
+_NOT_IN_FILE = {"config_file"} | _SECRETS
 _TYPES: dict[str, type] = {
     "index": Path,
-    "model": str,
     "config_file": Path,
+    "cache_dir": Path,
 }
 
 
@@ -106,7 +153,7 @@ def _coerce(name: str, value: Any) -> Any:
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in _FIELDS:
-        if name == "config_file":
+        if name in _NOT_IN_FILE:
             continue
         key = f"DOCSEARCH_{name.upper()}"
         if env.get(key):
@@ -119,10 +166,16 @@ def _from_toml(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"cannot read {path}: {exc}") from None
-    unknown = sorted(set(data) - (set(_FIELDS) - {"config_file"}))
+    secrets = sorted(set(data) & _SECRETS)
+    if secrets:
+        raise SettingsError(
+            f"{path}: {secrets[0]} belongs in the environment (VOYAGE_API_KEY), not in a file"
+        )
+    unknown = sorted(set(data) - (set(_FIELDS) - _NOT_IN_FILE))
     if unknown:
         raise SettingsError(f"{path}: unknown setting(s): {', '.join(unknown)}")
-    if "index" in data:
-        # A relative index path in a config file is relative to that file, not to the cwd.
-        data["index"] = path.parent / str(data["index"])
+    for key in ("index", "cache_dir"):
+        if key in data:
+            # A relative path in a config file is relative to that file, not to the cwd.
+            data[key] = path.parent / Path(str(data[key])).expanduser()
     return data

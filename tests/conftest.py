@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from docsearch.embed.base import Embedder, ModelIdentity
+from docsearch.embed.base import Embedder, ModelIdentity, ProgressFn
 from docsearch.embed.models import load_embedder
 from docsearch.index.indexer import Indexer
 from docsearch.settings import Settings
@@ -32,9 +33,9 @@ class CountingEmbedder:
     def fingerprint(self) -> str:
         return self.inner.fingerprint
 
-    def embed_documents(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def embed_documents(self, texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
         self.documents.extend(texts)
-        return self.inner.embed_documents(texts, batch_size=batch_size)
+        return self.inner.embed_documents(texts, progress=progress)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.inner.embed_query(text)
@@ -50,8 +51,18 @@ def counting(embedder: Embedder) -> CountingEmbedder:
     return CountingEmbedder(embedder)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never touch the user's cache (models, embedding cache) or real services: the
+    cache dir is a temporary one, inherited by CLI subprocesses, and API keys are unset."""
+    os.environ["DOCSEARCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    for name in ("VOYAGE_API_KEY", "HF_ENDPOINT", "DOCSEARCH_VOYAGE_BASE_URL", "DOCSEARCH_MODEL"):
+        os.environ.pop(name, None)
+
+
 def make_settings(index: Path, **overrides: object) -> Settings:
-    return Settings.resolve({"index": index, **overrides}, env={}, cwd=index.parent)
+    flags = {"index": index, "cache_dir": os.environ["DOCSEARCH_CACHE_DIR"], **overrides}
+    return Settings.resolve(flags, env={}, cwd=index.parent)
 
 
 @pytest.fixture(scope="session")

@@ -119,9 +119,9 @@ def test_corrupt_index(tmp_path):
 
 def test_model_mismatch_exit_code(tmp_path, corpus_index, embedder):
     # A model folder with the same ONNX file but declared in another space and dimension.
-    from docsearch.embed.models import resolve_spec
+    from docsearch.embed.models import BUILTIN
 
-    spec = resolve_spec("minilm-l6-v2")
+    spec = BUILTIN["minilm-l6-v2"]()
     folder = tmp_path / "other-model"
     folder.mkdir()
     (folder / "model.onnx").symlink_to(spec.model_path)

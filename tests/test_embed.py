@@ -25,7 +25,9 @@ def test_offline_model_ranks_matching_passage_first(embedder):
 
 def test_batching_and_order_do_not_change_vectors(embedder):
     texts = ["short", "a much longer text " * 20, "medium length text here"]
-    together = embedder.embed_documents(texts, batch_size=8)
+    embedder.batch_size = 2  # three texts: two batches
+    together = embedder.embed_documents(texts)
+    embedder.batch_size = 32
     one_by_one = np.stack([embedder.embed_documents([t])[0] for t in texts])
     np.testing.assert_allclose(together, one_by_one, atol=1e-4)
 

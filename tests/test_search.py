@@ -22,7 +22,7 @@ def searcher(corpus_index, embedder):
         ("what happens if indexing is interrupted by a crash", "storage.md#crash-safety"),
         ("gitignore hidden folders skipped", "indexing.md#discovery"),
         ("duplicate heading slug anchor", "indexing.md#anchors"),
-        ("DOCSEARCH_TOP_K environment variable", "configuration.md#settings-reference"),
+        ("DOCSEARCH_TOP_K environment variable", "configuration.md#search-and-indexing-settings"),
         ("scoring formula weights", "ranking.md#the-scoring-formula"),
         ("use my own onnx model", "models.md#bringing-your-own-model"),
         ("docsearch.toml", "configuration.md#the-docsearchtoml-file"),

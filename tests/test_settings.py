@@ -8,7 +8,7 @@ from docsearch.settings import Settings
 
 def test_defaults(tmp_path):
     s = Settings.resolve(env={}, cwd=tmp_path)
-    assert s.index == Path(".docsearch") and s.top_k == 10 and s.model == "minilm-l6-v2"
+    assert s.index == Path(".docsearch") and s.top_k == 10 and s.model == ""
     assert s.config_file is None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -23,6 +24,18 @@ class ModelIdentity:
         return {"name": self.name, "space": self.space, "dim": self.dim, "normalized": self.normalized}
 
 
+@dataclass(frozen=True, slots=True)
+class EmbedProgress:
+    """Reported by `embed_documents` as work finishes: counts since the previous report."""
+
+    texts: int
+    tokens: int = 0  # billed tokens (API models); 0 for local models
+    cached: int = 0  # of `texts`, how many came from the embedding cache
+
+
+ProgressFn = Callable[[EmbedProgress], None]
+
+
 @runtime_checkable
 class Embedder(Protocol):
     @property
@@ -33,8 +46,8 @@ class Embedder(Protocol):
         """Changes whenever the model's weights change (sha256 of the model file for ONNX)."""
         ...
 
-    def embed_documents(self, texts: list[str]) -> np.ndarray:
-        """float32 [n, dim], each row unit-normalized."""
+    def embed_documents(self, texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
+        """float32 [n, dim], each row unit-normalized, in the order of `texts`."""
         ...
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -53,11 +66,28 @@ def pack_sign_bits(vectors: np.ndarray) -> np.ndarray:
 
 
 def check_compatible(index_model: ModelIdentity, query_model: ModelIdentity) -> None:
-    """Refuse a query model whose vectors cannot be compared with the index's, naming the fix."""
-    if index_model.space != query_model.space or index_model.dim != query_model.dim:
-        raise ModelMismatchError(
-            f"the index was built with {index_model.name} ({index_model.space}, {index_model.dim}-d) "
-            f"but queries would use {query_model.name} ({query_model.space}, {query_model.dim}-d); "
-            f"query with a model of the same space and dimension (--model {index_model.name}) "
-            f"or rebuild the index with `docsearch index DIR --model {query_model.name}`"
+    """Refuse a query model whose vectors cannot be compared with the index's, naming the fix.
+
+    Vectors are comparable only within one embedding space, at one dimension, and both
+    unit-normalized: anything else would give scores that look fine and mean nothing.
+    """
+    same = (
+        index_model.space == query_model.space
+        and index_model.dim == query_model.dim
+        and index_model.normalized == query_model.normalized
+    )
+    if same:
+        return
+    if index_model.space == "voyage-4":
+        fix = (
+            f"query with a voyage-4 model at {index_model.dim}-d: install the local one with "
+            "`docsearch models pull voyage-4-nano`, or use the API with --query-model voyage-4-lite"
         )
+    else:
+        fix = f"query with --query-model {index_model.name}"
+    raise ModelMismatchError(
+        f"query model {query_model.name} ({query_model.space}, {query_model.dim}-d) cannot search this "
+        f"index, whose documents were embedded with {index_model.name} ({index_model.space}, "
+        f"{index_model.dim}-d): {fix}; or rebuild the index with "
+        f"`docsearch index DIR --doc-model {query_model.name}`"
+    )

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from docsearch.embed.base import ModelIdentity, normalize
+from docsearch.embed.base import EmbedProgress, ModelIdentity, ProgressFn, normalize
 
 Pooling = Literal["mean", "cls", "last"]
 
@@ -34,6 +34,16 @@ class OnnxModelSpec:
     query_prefix: str = ""
     document_prefix: str = ""
     output_name: str | None = None  # default: the first output
+    # Dimensions the model was trained to be truncated to (Matryoshka); empty: none.
+    matryoshka_dims: tuple[int, ...] = ()
+
+    def at_dimension(self, dim: int) -> OnnxModelSpec | None:
+        """This model truncated to `dim`, if it supports that dimension; else None."""
+        if dim == self.dim:
+            return replace(self, output_dim=None)
+        if dim in self.matryoshka_dims and dim < self.dim:
+            return replace(self, output_dim=dim)
+        return None
 
     @property
     def identity(self) -> ModelIdentity:
@@ -41,11 +51,14 @@ class OnnxModelSpec:
 
 
 class OnnxEmbedder:
-    def __init__(self, spec: OnnxModelSpec, threads: int = 2, query_cache_size: int = 256) -> None:
+    def __init__(
+        self, spec: OnnxModelSpec, threads: int = 2, batch_size: int = 32, query_cache_size: int = 256
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.spec = spec
+        self.batch_size = max(1, batch_size)
         options = ort.SessionOptions()
         # Two cores: one query runs fastest on all of them; no inter-op parallelism to gain.
         options.intra_op_num_threads = max(1, threads)
@@ -109,16 +122,18 @@ class OnnxEmbedder:
         weights = mask[:, :, None].astype(np.float32)
         return (states * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
 
-    def embed_documents(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def embed_documents(self, texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.identity.dim), dtype=np.float32)
         prefixed = [self.spec.document_prefix + t for t in texts]
         # Sorting by length keeps each batch's padding, and so its wasted compute, small.
         order = sorted(range(len(prefixed)), key=lambda i: len(prefixed[i]))
         out = np.empty((len(texts), self.identity.dim), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start : start + self.batch_size]
             out[chunk] = self._run([prefixed[i] for i in chunk])
+            if progress:
+                progress(EmbedProgress(texts=len(chunk)))
         return out
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from docsearch.embed.base import Embedder
-from docsearch.errors import DocsearchError, InputError, ModelMismatchError
+from docsearch.embed.base import Embedder, EmbedProgress, ModelIdentity
+from docsearch.errors import DocsearchError, IndexMissingError, InputError, ModelMismatchError
 from docsearch.index.chunk import chunk
 from docsearch.index.discover import discover
 from docsearch.model import Fragment, IndexSummary
 from docsearch.settings import Settings
-from docsearch.store.tables import IndexWriter
+from docsearch.store.tables import IndexWriter, read_meta
 
 WRITE_BATCH = 4096  # fragments embedded and written per step: bounds memory on huge corpora
 
@@ -31,6 +31,9 @@ class Progress:
     stage: str  # "discover", "chunk", "embed", "write", "done"
     done: int
     total: int
+    tokens: int = 0  # embed stage, API models: tokens billed so far in this run
+    cost_usd: float | None = None  # embed stage, API models: what those tokens cost
+    cached: int = 0  # embed stage: texts that came from the embedding cache
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -41,12 +44,12 @@ class Indexer:
         self.settings = settings
         self._embedder = embedder
 
-    @property
-    def embedder(self) -> Embedder:
+    def embedder_for(self, existing: ModelIdentity | None) -> Embedder:
+        """The document embedder: the one given, else the one settings name (see embed/models.py)."""
         if self._embedder is None:
-            from docsearch.embed.models import load_embedder
+            from docsearch.embed.models import load_document_embedder
 
-            self._embedder = load_embedder(self.settings.model, threads=self.settings.threads)
+            self._embedder = load_document_embedder(self.settings, existing)
         return self._embedder
 
     def index(
@@ -86,11 +89,11 @@ class Indexer:
         if len(fragments) != len({f.id for f in fragments}):
             raise DocsearchError("internal error: two fragments share an id")
 
-        embedder = self.embedder
+        embedder = self.embedder_for(_committed_model(self.settings.index))
         identity = embedder.identity
         with IndexWriter(self.settings.index, identity, embedder.fingerprint) as writer:
             if writer.meta is not None:
-                self._check_model(writer)
+                self._check_model(writer, embedder)
             existing = writer.existing()
             ex_ids = existing.column("id").to_numpy()
             ex_source = existing.column("source").to_pylist()
@@ -121,8 +124,18 @@ class Indexer:
             writer.delete(removed + [f.id for f in to_write if f.id in mine])
             total = len(to_write)
             done = 0
+            tokens = 0
+            cached = 0
+            cost = getattr(embedder, "cost_usd", None)  # API embedders price their tokens
+
+            def on_embedded(p: EmbedProgress) -> None:
+                nonlocal done, tokens, cached
+                done += p.texts
+                tokens += p.tokens
+                cached += p.cached
+                report(Progress("embed", done, total, tokens, cost(tokens) if cost else None, cached))
+
             report(Progress("embed", 0, total))
-            step = self.settings.batch_size * 8
             for start in range(0, total, WRITE_BATCH):
                 batch = to_write[start : start + WRITE_BATCH]
                 vectors = np.empty((len(batch), identity.dim), dtype=np.float32)
@@ -134,16 +147,16 @@ class Indexer:
                     else:
                         todo.append(row)
                 done += len(batch) - len(todo)
-                for sub in range(0, len(todo), step):
-                    rows = todo[sub : sub + step]
-                    vectors[rows] = embedder.embed_documents(
-                        [batch[r].embedding_text for r in rows], batch_size=self.settings.batch_size
+                if todo:
+                    vectors[todo] = embedder.embed_documents(
+                        [batch[r].embedding_text for r in todo], progress=on_embedded
                     )
-                    summary.embedded += len(rows)
-                    done += len(rows)
-                    report(Progress("embed", done, total))
+                    summary.embedded += len(todo)
                 writer.add(batch, vectors)
-                report(Progress("embed", done, total))
+                report(Progress("embed", done, total, tokens, cost(tokens) if cost else None, cached))
+            summary.tokens = tokens
+            summary.cost_usd = cost(tokens) if cost else None
+            summary.cached = cached
 
             report(Progress("write", 0, 1))
             sources = dict(writer.meta.sources) if writer.meta else {}
@@ -159,15 +172,24 @@ class Indexer:
         report(Progress("done", summary.fragments, summary.fragments))
         return summary
 
-    def _check_model(self, writer: IndexWriter) -> None:
+    def _check_model(self, writer: IndexWriter, embedder: Embedder) -> None:
         meta = writer.meta
         assert meta is not None
-        identity = self.embedder.identity
-        same = meta.document_model == identity and meta.fingerprint == self.embedder.fingerprint
+        identity = embedder.identity
+        same = meta.document_model == identity and meta.fingerprint == embedder.fingerprint
         if not same:
             raise ModelMismatchError(
                 f"the index at {self.settings.index} was built with {meta.document_model.name} "
                 f"({meta.document_model.dim}-d); this run embeds with {identity.name} "
-                f"({identity.dim}-d). Index into a new folder (--index PATH) or delete "
-                f"{self.settings.index} to rebuild it with the new model"
+                f"({identity.dim}-d). Index into a new folder (--index PATH), delete "
+                f"{self.settings.index} to rebuild it with the new model, or keep the old one "
+                f"with --doc-model {meta.document_model.name}"
             )
+
+
+def _committed_model(index: Path) -> ModelIdentity | None:
+    """The document model of the committed index at `index`, if one can be read."""
+    try:
+        return read_meta(index).document_model
+    except IndexMissingError:
+        return None

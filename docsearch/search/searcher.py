@@ -46,9 +46,9 @@ class Searcher:
         self.settings = settings
         self.reader = IndexReader(settings.index)
         if embedder is None:
-            from docsearch.embed.models import load_embedder
+            from docsearch.embed.models import load_query_embedder
 
-            embedder = load_embedder(settings.model, threads=settings.threads)
+            embedder = load_query_embedder(settings, self.reader.meta.document_model)
         check_compatible(self.reader.meta.document_model, embedder.identity)
         self.embedder = embedder
         ids, bits = self.reader.load_binary()

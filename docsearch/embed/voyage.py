@@ -1,0 +1,369 @@
+"""Embedding through the Voyage API with the `voyageai` client.
+
+Documents go out in requests packed up to the API's limits (1000 texts, and a per-model token
+budget), a bounded number in flight at once. Rate limits (429), server errors, timeouts and
+dropped connections are retried with exponential backoff and jitter, honouring `Retry-After`.
+Every finished request is written to the embedding cache before the next one is awaited, so
+an interrupted run loses at most the requests that were in flight.
+
+The API key lives in the client only: it is never logged, stored or put in a message; any
+error text that might echo it is redacted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from docsearch.embed.base import EmbedProgress, ModelIdentity, normalize
+from docsearch.embed.cache import EmbeddingCache, cache_key
+from docsearch.errors import DocsearchError, ServiceError, SettingsError
+
+VOYAGE_SPACE = "voyage-4"
+MAX_TEXTS_PER_REQUEST = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class VoyageModel:
+    name: str
+    max_request_tokens: int  # the API's limit on the sum of tokens in one request
+    usd_per_million_tokens: float
+    space: str = VOYAGE_SPACE
+    dimensions: tuple[int, ...] = (2048, 1024, 512, 256)
+    default_dimension: int = 2048
+
+
+# From Voyage's embeddings API reference and price list (2026).
+VOYAGE_MODELS: dict[str, VoyageModel] = {
+    "voyage-4-large": VoyageModel("voyage-4-large", 120_000, 0.12),
+    "voyage-4": VoyageModel("voyage-4", 320_000, 0.06),
+    "voyage-4-lite": VoyageModel("voyage-4-lite", 1_000_000, 0.02),
+}
+
+
+def estimate_tokens(text: str) -> int:
+    """A deliberately high estimate of the API's token count for packing requests.
+
+    Voyage's tokenizers are not available offline. Subword tokenizers average about four
+    bytes of English per token and rarely fall below three even for code, so bytes/3 (+ the
+    prompt the API prepends) stays above the real count; an over-full request is still
+    caught and split in two (see `_embed_batch`).
+    """
+    return len(text.encode("utf-8", "surrogatepass")) // 3 + 16
+
+
+def pack_requests(estimates: Sequence[int], max_texts: int, max_tokens: int) -> list[list[int]]:
+    """Split positions 0..n-1 into consecutive requests within both limits."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    tokens = 0
+    for i, cost in enumerate(estimates):
+        cost = min(cost, max_tokens)  # a single over-long text is truncated by the API
+        if current and (len(current) >= max_texts or tokens + cost > max_tokens):
+            batches.append(current)
+            current, tokens = [], 0
+        current.append(i)
+        tokens += cost
+    if current:
+        batches.append(current)
+    return batches
+
+
+def redact(message: str, secret: str) -> str:
+    return message.replace(secret, "[redacted]") if secret else message
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    headers = getattr(exc, "headers", None) or {}
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date; rare from APIs, fall back to backoff
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    import aiohttp
+    from voyageai import error
+
+    if isinstance(
+        exc,
+        error.RateLimitError
+        | error.ServiceUnavailableError
+        | error.ServerError
+        | error.Timeout
+        | error.APIConnectionError
+        | error.TryAgain
+        | aiohttp.ClientError
+        | asyncio.TimeoutError
+        | ConnectionError,
+    ):
+        return True
+    status = getattr(exc, "http_status", None)
+    return isinstance(status, int) and status >= 500
+
+
+class _Backoff:
+    """tenacity wait strategy: the server's Retry-After when it sends one, else exponential
+    backoff with full jitter, capped."""
+
+    def __init__(self, base: float, cap: float = 30.0) -> None:
+        self.base = base
+        self.cap = cap
+
+    def __call__(self, state: Any) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        hinted = _retry_after(exc) if exc else None
+        if hinted is not None:
+            return min(hinted, self.cap * 2)
+        ceiling = min(self.cap, self.base * 2 ** (state.attempt_number - 1))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+class VoyageEmbedder:
+    """An `Embedder` backed by the Voyage API (documents and/or queries)."""
+
+    def __init__(
+        self,
+        model: str,
+        dim: int,
+        api_key: str,
+        *,
+        base_url: str = "",
+        cache: EmbeddingCache | None = None,
+        batch_size: int = 128,
+        concurrency: int = 4,
+        max_retries: int = 6,
+        timeout: float = 60.0,
+        backoff_base: float = 0.5,
+    ) -> None:
+        if model not in VOYAGE_MODELS:
+            raise SettingsError(f"unknown Voyage model {model!r}: use one of {', '.join(VOYAGE_MODELS)}")
+        info = VOYAGE_MODELS[model]
+        if dim not in info.dimensions:
+            raise SettingsError(f"{model} supports dimensions {info.dimensions}, not {dim}")
+        self.info = info
+        self._identity = ModelIdentity(model, info.space, dim)
+        self._key = api_key
+        self._base_url = base_url or None
+        self.cache = cache
+        self.batch_size = min(batch_size, MAX_TEXTS_PER_REQUEST)
+        self.concurrency = max(1, concurrency)
+        self.max_retries = max_retries
+        self.timeout = timeout
+        self.backoff_base = backoff_base
+        self.tokens_used = 0  # as reported by the API (usage.total_tokens)
+        self.requests_made = 0
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._sync_client: Any = None
+
+    @property
+    def identity(self) -> ModelIdentity:
+        return self._identity
+
+    @property
+    def fingerprint(self) -> str:
+        # A hosted model has no file to hash: its name and dimension are what we can pin.
+        return f"voyage-api:{self._identity.name}:{self._identity.dim}"
+
+    def _require_key(self) -> None:
+        # Checked when a request is about to go out, not before: re-indexing unchanged text,
+        # or text already in the embedding cache, needs no key.
+        if not self._key:
+            raise SettingsError(
+                f"{self._identity.name} runs through the Voyage API: set VOYAGE_API_KEY "
+                "(or use a local model, e.g. --doc-model minilm-l6-v2)"
+            )
+
+    def cost_usd(self, tokens: int) -> float:
+        return tokens * self.info.usd_per_million_tokens / 1e6
+
+    # --- documents -------------------------------------------------------------------------
+
+    def embed_documents(
+        self, texts: list[str], progress: Callable[[EmbedProgress], None] | None = None
+    ) -> np.ndarray:
+        dim = self._identity.dim
+        out = np.empty((len(texts), dim), dtype=np.float32)
+        keys = [cache_key(self._identity.name, "document", dim, t) for t in texts]
+        cached = self.cache.get_many(keys, dim) if self.cache is not None else {}
+        missing: list[int] = []
+        for i, key in enumerate(keys):
+            hit = cached.get(key)
+            if hit is not None and len(hit) == dim:
+                out[i] = hit
+            else:
+                missing.append(i)
+        done = len(texts) - len(missing)
+        if progress and done:
+            progress(EmbedProgress(texts=done, tokens=0, cached=done))
+        if missing:
+            asyncio.run(self._embed_missing(texts, keys, missing, out, progress))
+        return out
+
+    async def _embed_missing(
+        self,
+        texts: list[str],
+        keys: list[bytes],
+        missing: list[int],
+        out: np.ndarray,
+        progress: Callable[[EmbedProgress], None] | None,
+    ) -> None:
+        import voyageai
+
+        self._require_key()
+        client = voyageai.AsyncClient(
+            api_key=self._key, max_retries=0, timeout=self.timeout, base_url=self._base_url
+        )
+        estimates = [estimate_tokens(texts[i]) for i in missing]
+        batches = [
+            [missing[j] for j in batch]
+            for batch in pack_requests(estimates, self.batch_size, self.info.max_request_tokens)
+        ]
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def run(batch: list[int]) -> tuple[list[int], np.ndarray, int]:
+            async with gate:
+                vectors, tokens = await self._embed_batch(client, [texts[i] for i in batch])
+                return batch, vectors, tokens
+
+        tasks = [asyncio.ensure_future(run(b)) for b in batches]
+        try:
+            for finished in asyncio.as_completed(tasks):
+                batch, vectors, tokens = await finished
+                out[batch] = vectors
+                if self.cache is not None:
+                    # Persist before anything else: a kill after this line loses nothing paid for.
+                    self.cache.put_many(
+                        self._identity.name,
+                        self._identity.dim,
+                        zip((keys[i] for i in batch), vectors, strict=True),
+                    )
+                if progress:
+                    progress(EmbedProgress(texts=len(batch), tokens=tokens))
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _embed_batch(self, client: Any, texts: list[str]) -> tuple[np.ndarray, int]:
+        """One request, retried; split in two if the API says it holds too many tokens."""
+        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+        from voyageai import error
+
+        try:
+            async for attempt in AsyncRetrying(
+                reraise=True,
+                stop=stop_after_attempt(self.max_retries + 1),
+                wait=_Backoff(self.backoff_base),
+                retry=retry_if_exception(_is_retryable),
+            ):
+                with attempt:
+                    result = await client.embed(
+                        texts,
+                        model=self._identity.name,
+                        input_type="document",
+                        output_dimension=self._identity.dim,
+                        truncation=True,
+                    )
+        except error.InvalidRequestError as exc:
+            if len(texts) > 1 and "token" in str(exc).lower():
+                half = len(texts) // 2
+                first, t1 = await self._embed_batch(client, texts[:half])
+                second, t2 = await self._embed_batch(client, texts[half:])
+                return np.concatenate([first, second]), t1 + t2
+            raise self._error(exc) from None
+        except DocsearchError:
+            raise
+        except Exception as exc:
+            raise self._error(exc) from None
+        self.requests_made += 1
+        return self._vectors(result, len(texts)), int(result.total_tokens)
+
+    def _vectors(self, result: Any, n: int) -> np.ndarray:
+        vectors = np.asarray(result.embeddings, dtype=np.float32)
+        if vectors.shape != (n, self._identity.dim):
+            raise ServiceError(
+                f"the Voyage API returned vectors of shape {vectors.shape}, "
+                f"expected ({n}, {self._identity.dim})"
+            )
+        self.tokens_used += int(result.total_tokens)
+        # The API returns unit vectors; normalizing again costs nothing and guards the
+        # dot-product-equals-cosine assumption the rerank relies on.
+        return normalize(vectors)
+
+    def _error(self, exc: BaseException) -> DocsearchError:
+        from voyageai import error
+
+        status = getattr(exc, "http_status", None)
+        detail = redact(str(getattr(exc, "user_message", None) or exc) or type(exc).__name__, self._key)
+        where = self._base_url or "the Voyage API"
+        if isinstance(exc, error.AuthenticationError):
+            return ServiceError(f"{where} rejected the API key (HTTP 401): check VOYAGE_API_KEY")
+        if _is_retryable(exc):
+            return ServiceError(
+                f"{where} failed after {self.max_retries + 1} attempts "
+                f"({'HTTP ' + str(status) if status else type(exc).__name__}: {detail}); "
+                "run the same command again to continue where it stopped"
+            )
+        code = f"HTTP {status}: " if status else ""
+        return ServiceError(f"{where} refused the request ({code}{detail})")
+
+    # --- queries ---------------------------------------------------------------------------
+
+    def embed_query(self, text: str) -> np.ndarray:
+        hit = self._queries.get(text)
+        if hit is not None:
+            self._queries.move_to_end(text)
+            return hit
+        dim = self._identity.dim
+        key = cache_key(self._identity.name, "query", dim, text)
+        stored = self.cache.get_many([key], dim).get(key) if self.cache is not None else None
+        if stored is not None and len(stored) == dim:
+            vector = stored
+        else:
+            vector = self._query_api(text)
+            if self.cache is not None:
+                self.cache.put_many(self._identity.name, dim, [(key, vector)])
+        self._queries[text] = vector
+        if len(self._queries) > 512:
+            self._queries.popitem(last=False)
+        return vector
+
+    def _query_api(self, text: str) -> np.ndarray:
+        import voyageai
+        from tenacity import Retrying, retry_if_exception, stop_after_attempt
+
+        self._require_key()
+        if self._sync_client is None:
+            self._sync_client = voyageai.Client(
+                api_key=self._key, max_retries=0, timeout=self.timeout, base_url=self._base_url
+            )
+        # A query is interactive: retry less and for less long than a bulk index run.
+        retries = min(self.max_retries, 2)
+        try:
+            for attempt in Retrying(
+                reraise=True,
+                stop=stop_after_attempt(retries + 1),
+                wait=_Backoff(self.backoff_base, cap=2.0),
+                retry=retry_if_exception(_is_retryable),
+            ):
+                with attempt:
+                    result = self._sync_client.embed(
+                        [text],
+                        model=self._identity.name,
+                        input_type="query",
+                        output_dimension=self._identity.dim,
+                    )
+        except Exception as exc:
+            raise self._error(exc) from None
+        self.requests_made += 1
+        return self._vectors(result, 1)[0]

@@ -1,0 +1,241 @@
+"""A fake Voyage API on 127.0.0.1 that speaks the real wire protocol of `POST /v1/embeddings`.
+
+Request:  {"input": [...], "model": "...", "input_type": "document"|"query"|null,
+           "truncation": true, "output_dimension": 2048|1024|512|256|null, "output_dtype": ...}
+Response: {"object": "list", "data": [{"object": "embedding", "embedding": [...], "index": i}],
+           "model": "...", "usage": {"total_tokens": N}}
+Errors:   {"detail": "..."} with the API's status codes (400, 401, 429 + Retry-After, 5xx).
+
+It enforces the real limits (1000 texts, the per-model token budget) and can inject faults
+one request at a time: 429 with Retry-After, 500, a slow answer, a dropped connection.
+
+Its vectors come from the offline local model, truncated (and re-normalized) or zero-padded to
+the requested dimension. So "documents from the API" and "queries from a local model of the
+same space" really do share a space here, as voyage-4-large and voyage-4-nano do for real.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+
+TOKEN_LIMITS = {"voyage-4-large": 120_000, "voyage-4": 320_000, "voyage-4-lite": 1_000_000}
+DIMENSIONS = (256, 512, 1024, 2048)
+
+
+def count_tokens(text: str) -> int:
+    """The fake's tokenizer: about four bytes a token, like real subword tokenizers on English."""
+    return max(1, len(text.encode()) // 4)
+
+
+def hashed_vectors(texts: list[str], dim: int = 384) -> np.ndarray:
+    """A cheap deterministic stand-in model for tests about the protocol, not the ranking."""
+    import hashlib
+
+    out = np.empty((len(texts), dim), dtype=np.float32)
+    for i, text in enumerate(texts):
+        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+        out[i] = np.random.default_rng(seed).standard_normal(dim)
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def fit_dimension(vectors: np.ndarray, dim: int) -> np.ndarray:
+    """Matryoshka-style: keep the first `dim` components and re-normalize, or pad with zeros."""
+    if vectors.shape[1] >= dim:
+        cut = vectors[:, :dim]
+        return cut / np.linalg.norm(cut, axis=1, keepdims=True)
+    return np.pad(vectors, ((0, 0), (0, dim - vectors.shape[1])))
+
+
+@dataclass
+class Fault:
+    kind: str  # "429", "500", "503", "slow", "drop"
+    seconds: float = 0.0  # Retry-After for 429, delay for "slow"
+
+
+@dataclass
+class Logged:
+    model: str
+    input_type: str | None
+    texts: list[str]
+    dim: int | None
+    status: int
+    started: float
+    finished: float = 0.0
+
+
+@dataclass
+class FakeVoyage:
+    embed: Callable[[list[str]], np.ndarray]
+    api_key: str = "test-voyage-key"
+    delay: float = 0.0  # added to every request
+    faults: deque[Fault] = field(default_factory=deque)
+    log: list[Logged] = field(default_factory=list)
+    max_in_flight: int = 0
+    _in_flight: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    port: int = 0  # 0: any free port
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def ok(self, input_type: str | None = None) -> list[Logged]:
+        """Requests answered 200, optionally of one input type."""
+        return [r for r in self.log if r.status == 200 and (input_type is None or r.input_type == input_type)]
+
+    def texts_embedded(self) -> int:
+        return sum(len(r.texts) for r in self.ok())
+
+    def start(self) -> FakeVoyage:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _reply(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                with fake._lock:
+                    fake._in_flight += 1
+                    fake.max_in_flight = max(fake.max_in_flight, fake._in_flight)
+                try:
+                    self._handle()
+                finally:
+                    with fake._lock:
+                        fake._in_flight -= 1
+
+            def _handle(self) -> None:
+                started = time.monotonic()
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                entry = Logged(
+                    model=body.get("model", ""),
+                    input_type=body.get("input_type"),
+                    texts=list(body.get("input") or []),
+                    dim=body.get("output_dimension"),
+                    status=0,
+                    started=started,
+                )
+                with fake._lock:
+                    fake.log.append(entry)
+                    fault = fake.faults.popleft() if fake.faults else None
+                if fake.delay:
+                    time.sleep(fake.delay)
+
+                def reply(status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
+                    entry.status = status
+                    entry.finished = time.monotonic()
+                    self._reply(status, payload, headers)
+
+                if self.path != "/v1/embeddings":
+                    return reply(404, {"detail": "Not Found"})
+                if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
+                    # The real API does not echo keys; this one does, to prove we redact them.
+                    sent = self.headers.get("Authorization", "")
+                    return reply(401, {"detail": f"Provided API key is invalid: {sent}"})
+                if fault is not None:
+                    if fault.kind == "429":
+                        retry_after = {"Retry-After": str(fault.seconds)}
+                        return reply(429, {"detail": "Rate limit exceeded"}, retry_after)
+                    if fault.kind in ("500", "503"):
+                        return reply(int(fault.kind), {"detail": "Internal server error"})
+                    if fault.kind == "drop":
+                        entry.status = -1
+                        self.close_connection = True
+                        return None  # no response at all: the client sees the connection drop
+                    if fault.kind == "slow":
+                        time.sleep(fault.seconds)
+                model = entry.model
+                if model not in TOKEN_LIMITS:
+                    return reply(400, {"detail": f"Model {model} is not supported."})
+                texts = entry.texts
+                if not texts or len(texts) > 1000:
+                    return reply(400, {"detail": "The batch size limit is 1000."})
+                tokens = sum(count_tokens(t) for t in texts)
+                if tokens > TOKEN_LIMITS[model]:
+                    return reply(
+                        400,
+                        {
+                            "detail": f"Request to model '{model}' failed. The max allowed tokens per "
+                            f"submitted batch is {TOKEN_LIMITS[model]}. Your batch has {tokens} tokens "
+                            "after truncation. Please lower the number of tokens in the batch."
+                        },
+                    )
+                dim = entry.dim or 1024
+                if dim not in DIMENSIONS:
+                    return reply(400, {"detail": f"output_dimension {dim} is not supported."})
+                vectors = fit_dimension(np.asarray(fake.embed(texts), dtype=np.float32), dim)
+                reply(
+                    200,
+                    {
+                        "object": "list",
+                        "data": [
+                            {"object": "embedding", "embedding": v.tolist(), "index": i}
+                            for i, v in enumerate(vectors)
+                        ],
+                        "model": model,
+                        "usage": {"total_tokens": tokens},
+                    },
+                )
+                return None
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+def main() -> None:
+    """Run the fake on its own, for demos and manual checks:
+
+        python -m tests.fake_voyage --port 8765 --delay 0.05
+        export VOYAGE_API_KEY=test-voyage-key DOCSEARCH_VOYAGE_BASE_URL=http://127.0.0.1:8765/v1
+        docsearch index corpus
+    """
+    import argparse
+
+    from docsearch.embed.models import load_embedder
+
+    parser = argparse.ArgumentParser(description=main.__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds added to every request")
+    parser.add_argument("--key", default="test-voyage-key")
+    args = parser.parse_args()
+    model = load_embedder("minilm-l6-v2")
+    fake = FakeVoyage(embed=model.embed_documents, api_key=args.key, delay=args.delay, port=args.port).start()
+    print(f"fake Voyage API at {fake.base_url} (key {args.key!r}); Ctrl-C to stop", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()
