@@ -202,6 +202,10 @@ def _embed_detail(p: Any, seconds: float) -> str:
         parts.append(f"{p.tokens / max(seconds, 1e-3):,.0f} tok/s")
     if p.cost_usd is not None:
         parts.append(f"${p.cost_usd:.4f}")
+        paid = p.done - p.cached
+        if p.tokens and paid > 0 and p.done < p.total:
+            # Extrapolated from the texts paid for so far; cached texts cost nothing.
+            parts.append(f"≈${p.cost_usd / paid * (p.total - p.cached):.4f} in all")
     if p.cached:
         parts.append(f"{p.cached} cached")
     return "  ".join(parts)

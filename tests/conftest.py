@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +60,25 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["DOCSEARCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
     for name in ("VOYAGE_API_KEY", "HF_ENDPOINT", "DOCSEARCH_VOYAGE_BASE_URL", "DOCSEARCH_MODEL"):
         os.environ.pop(name, None)
+
+
+def run_docsearch(
+    *args: object, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`python -m docsearch ARGS` in a subprocess. It inherits the test cache dir but none of the
+    caller's other DOCSEARCH_* settings; `env` adds to that."""
+    full_env = {
+        k: v for k, v in os.environ.items() if not k.startswith("DOCSEARCH_") or k == "DOCSEARCH_CACHE_DIR"
+    }
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "docsearch", *map(str, args)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def make_settings(index: Path, **overrides: object) -> Settings:

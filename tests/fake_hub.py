@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from tests.local_server import QuietHandler, serve, stop
 
 
 @dataclass
@@ -61,39 +62,26 @@ class FakeHub:
     def start(self) -> FakeHub:
         hub = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 parts = self.path.split("/")
                 if self.path.startswith("/api/models/"):
                     # /api/models/{owner}/{name}/tree/{revision}
                     repo = "/".join(parts[3:5])
                     if parts[5:7] != ["tree", hub.revision] or not hub.listing(repo):
-                        return self._send(404, b'{"error":"Repository not found"}', {})
+                        return self.send(404, b'{"error":"Repository not found"}', {})
                     body = json.dumps(hub.listing(repo)).encode()
-                    return self._send(200, body, {"Content-Type": "application/json"})
+                    return self.send(200, body, {"Content-Type": "application/json"})
                 if len(parts) > 4 and parts[3] == "resolve":
                     target = "/cdn/" + "/".join(parts[1:3] + parts[5:])
-                    return self._send(302, b"", {"Location": target})
+                    return self.send(302, b"", {"Location": target})
                 if self.path.startswith("/cdn/"):
                     repo, path = "/".join(parts[2:4]), "/".join(parts[4:])
                     match = [f for f in hub.files if f.repo == repo and f.path == path]
                     if not match:
-                        return self._send(404, b"not found", {})
+                        return self.send(404, b"not found", {})
                     return self._file(match[0])
-                return self._send(404, b"not found", {})
+                return self.send(404, b"not found", {})
 
             def _file(self, f: HubFile) -> None:
                 data, start = f.data, 0
@@ -102,7 +90,7 @@ class FakeHub:
                     hub.ranges.append(range_header)
                     start = int(range_header.removeprefix("bytes=").split("-")[0])
                     if start >= len(data):
-                        return self._send(416, b"", {"Content-Range": f"bytes */{len(data)}"})
+                        return self.send(416, b"", {"Content-Range": f"bytes */{len(data)}"})
                 body = data[start:]
                 self.send_response(206 if start else 200)
                 if start:
@@ -120,12 +108,8 @@ class FakeHub:
                 self.wfile.write(body)
                 return None
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve(Handler)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop(self._server)

@@ -22,9 +22,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import numpy as np
+
+from tests.local_server import QuietHandler, serve, stop
 
 TOKEN_LIMITS = {"voyage-4-large": 120_000, "voyage-4": 320_000, "voyage-4-lite": 1_000_000}
 DIMENSIONS = (256, 512, 1024, 2048)
@@ -100,31 +102,31 @@ class FakeVoyage:
     def start(self) -> FakeVoyage:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        class Handler(QuietHandler):
+            counted = False
 
-            def log_message(self, *args: object) -> None:
-                pass
+            def _leave(self) -> None:
+                # Leave the in-flight count *before* the answer goes out: once the client has
+                # it, its next request may arrive before this thread runs another line.
+                with fake._lock:
+                    if self.counted:
+                        fake._in_flight -= 1
+                        self.counted = False
 
             def _reply(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
+                json_type = {"Content-Type": "application/json"}
+                self._leave()
+                self.send(status, json.dumps(body).encode(), json_type | (headers or {}))
 
             def do_POST(self) -> None:
                 with fake._lock:
                     fake._in_flight += 1
                     fake.max_in_flight = max(fake.max_in_flight, fake._in_flight)
+                    self.counted = True
                 try:
                     self._handle()
                 finally:
-                    with fake._lock:
-                        fake._in_flight -= 1
+                    self._leave()
 
             def _handle(self) -> None:
                 started = time.monotonic()
@@ -201,15 +203,11 @@ class FakeVoyage:
                 )
                 return None
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve(Handler, self.port)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop(self._server)
 
 
 def main() -> None:

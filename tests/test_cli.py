@@ -1,29 +1,15 @@
 """The docsearch command end to end, through a real subprocess."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from docsearch import cli
 
-from .conftest import ROOT
+from .conftest import ROOT, run_docsearch
 
-
-def run(*args, cwd=ROOT, env=None):
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSEARCH_")}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "docsearch", *map(str, args)],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+run = run_docsearch
 
 
 def test_index_ask_status_json(tmp_path, docs):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -170,7 +169,7 @@ def run_cli(*args: object, env: dict[str, str]) -> subprocess.CompletedProcess[s
 
 
 def test_cli_models_pull_list_remove(hub, tmp_path):
-    env = dict(os.environ, HF_ENDPOINT=hub.endpoint, DOCSEARCH_CACHE_DIR=str(tmp_path / "cache"))
+    env = {"HF_ENDPOINT": hub.endpoint, "DOCSEARCH_CACHE_DIR": str(tmp_path / "cache")}
     listed = json.loads(run_cli("models", "list", "--json", env=env).stdout)["models"]
     nano = next(m for m in listed if m["name"] == "voyage-4-nano")
     assert nano["installed"] is False and nano["space"] == "voyage-4"
@@ -186,6 +185,6 @@ def test_cli_models_pull_list_remove(hub, tmp_path):
     p = run_cli("models", "remove", "voyage-4-nano", env=env)
     assert p.returncode == 0 and not (tmp_path / "cache" / "models" / "voyage-4-nano").exists()
 
-    offline = dict(env, HF_ENDPOINT="http://127.0.0.1:9")
+    offline = env | {"HF_ENDPOINT": "http://127.0.0.1:9"}
     p = run_cli("models", "pull", "voyage-4-nano", env=offline)
     assert p.returncode == 6 and p.stderr.startswith("error: cannot reach") and p.stderr.count("\n") == 1

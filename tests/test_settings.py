@@ -49,3 +49,29 @@ def test_bad_env_value(tmp_path):
 def test_explicit_missing_config_file(tmp_path):
     with pytest.raises(SettingsError, match="not found"):
         Settings.resolve(env={}, config_file=tmp_path / "nope.toml", cwd=tmp_path)
+
+
+def test_api_key_comes_from_the_environment_only(tmp_path):
+    s = Settings.resolve(env={"VOYAGE_API_KEY": "sk-abc"}, cwd=tmp_path)
+    assert s.voyage_api_key == "sk-abc"
+    assert "sk-abc" not in repr(s)
+    (tmp_path / "docsearch.toml").write_text('voyage_api_key = "sk-abc"\n')
+    with pytest.raises(SettingsError, match="environment"):
+        Settings.resolve(env={}, cwd=tmp_path)
+
+
+def test_voyage_and_download_settings(tmp_path):
+    env = {
+        "DOCSEARCH_VOYAGE_BASE_URL": "http://127.0.0.1:1/v1",
+        "DOCSEARCH_VOYAGE_DIMENSION": "512",
+        "HF_ENDPOINT": "http://mirror",
+        "DOCSEARCH_CACHE_DIR": str(tmp_path / "c"),
+    }
+    s = Settings.resolve(env=env, cwd=tmp_path)
+    assert (s.voyage_base_url, s.voyage_dimension, s.hf_endpoint) == ("http://127.0.0.1:1/v1", 512, "http://mirror")
+    assert s.cache_dir == tmp_path / "c"
+    both = Settings.resolve(env={**env, "DOCSEARCH_HF_ENDPOINT": "http://ours"}, cwd=tmp_path)
+    assert both.hf_endpoint == "http://ours"
+    for bad in ({"voyage_dimension": 300}, {"voyage_batch_size": 1001}, {"voyage_concurrency": 0}):
+        with pytest.raises(SettingsError):
+            Settings.resolve(bad, env={}, cwd=tmp_path)

@@ -21,7 +21,7 @@ from docsearch.embed.voyage import VoyageEmbedder, estimate_tokens, pack_request
 from docsearch.errors import ModelMismatchError, ServiceError
 from docsearch.index.indexer import Indexer
 from docsearch.search.searcher import Searcher
-from tests.conftest import CORPUS, make_settings
+from tests.conftest import CORPUS, make_settings, run_docsearch
 from tests.fake_voyage import TOKEN_LIMITS, FakeVoyage, Fault, count_tokens, fit_dimension, hashed_vectors
 
 KEY = "test-voyage-key"
@@ -266,25 +266,16 @@ def test_api_query_model(fake, tmp_path, docs):
 
 
 def cli_env(fake: FakeVoyage, cache: Path, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        VOYAGE_API_KEY=KEY,
-        DOCSEARCH_VOYAGE_BASE_URL=fake.base_url,
-        DOCSEARCH_VOYAGE_DIMENSION="256",
-        DOCSEARCH_CACHE_DIR=str(cache),
+    return {
+        "VOYAGE_API_KEY": KEY,
+        "DOCSEARCH_VOYAGE_BASE_URL": fake.base_url,
+        "DOCSEARCH_VOYAGE_DIMENSION": "256",
+        "DOCSEARCH_CACHE_DIR": str(cache),
         **extra,
-    )
-    return env
+    }
 
 
-def docsearch(*args: object, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "docsearch", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
+docsearch = run_docsearch
 
 
 def test_cli_asymmetric_index_and_ask(fake_model, tmp_path):
@@ -299,6 +290,9 @@ def test_cli_asymmetric_index_and_ask(fake_model, tmp_path):
 
     p = docsearch("ask", "exit codes", "--index", idx, env=env)
     assert p.returncode == 5 and "docsearch models pull voyage-4-nano" in p.stderr
+    status = json.loads(docsearch("status", "--index", idx, "--json", env=env).stdout)
+    assert status["compatible"] is False and status["query_model"] is None
+    assert "docsearch models pull voyage-4-nano" in status["problem"]
     p = docsearch("models", "add", stand_in_nano(tmp_path / "nano"), env=env)
     assert p.returncode == 0, p.stderr
     p = docsearch("ask", "which exit code means the index is missing", "--index", idx, "--json", env=env)
@@ -316,7 +310,7 @@ def test_cli_resumes_after_kill(fake, tmp_path):
     idx = tmp_path / "idx"
     proc = subprocess.Popen(
         [sys.executable, "-m", "docsearch", "index", str(CORPUS), "--index", str(idx)],
-        env=env,
+        env=os.environ | env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from docsearch.embed.models import MODEL_METADATA, HubFile, KnownModel, ModelStore, spec_from_folder
+from docsearch.embed.models import MODEL_METADATA, HubFile, KnownModel, ModelStore, probe, spec_from_folder
 from docsearch.errors import ServiceError, SettingsError
 
 DownloadProgress = Callable[[str, int, int], None]  # (file name, bytes done, bytes total)
@@ -219,7 +219,9 @@ class ModelDownloader:
                 "installed": time.time(),
             }
             (staging / "source.json").write_text(json.dumps(source, indent=2), encoding="utf-8")
-            _smoke_test(staging, model)
+            problem = probe(spec_from_folder(staging))
+            if problem:
+                raise ServiceError(f"the downloaded {model.name} {problem}")
             final = self.store.folder(model.name)
             old = root / f".old-{model.name}-{os.getpid()}"
             if final.exists():
@@ -235,18 +237,3 @@ class ModelDownloader:
             raise
         shutil.rmtree(partial, ignore_errors=True)
         return final
-
-
-def _smoke_test(folder: Path, model: KnownModel) -> None:
-    """Load the model and embed one text: a file that verifies but does not run is refused."""
-    from docsearch.embed.onnx import OnnxEmbedder
-
-    spec = spec_from_folder(folder)
-    try:
-        vector = OnnxEmbedder(spec, threads=1).embed_query("docsearch")
-    except Exception as exc:
-        raise ServiceError(f"the downloaded {model.name} does not run: {exc}") from None
-    if vector.shape != (spec.identity.dim,):
-        raise ServiceError(
-            f"the downloaded {model.name} makes {vector.shape[-1]}-d vectors, expected {spec.identity.dim}"
-        )

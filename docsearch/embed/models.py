@@ -232,6 +232,22 @@ class ModelStore:
         return sorted(names)
 
 
+def probe(spec: OnnxModelSpec) -> str | None:
+    """Load a model and embed one text; what is wrong with it, or None if it works.
+
+    A file can verify and still not run (a truncated export, an unsupported operator), or
+    make vectors of another size than its metadata says: better to learn that now than at
+    the first search.
+    """
+    try:
+        vector = OnnxEmbedder(spec, threads=1).embed_query("docsearch")
+    except Exception as exc:
+        return f"does not run as an embedding model: {exc}"
+    if vector.shape != (spec.identity.dim,):
+        return f"makes {vector.shape[-1]}-d vectors but its metadata says {spec.identity.dim}"
+    return None
+
+
 def register_folder(
     store: ModelStore, folder: Path, name: str | None = None, onnx: str | None = None
 ) -> OnnxModelSpec:
@@ -279,14 +295,9 @@ def register_folder(
     if not (folder / onnx).is_file():
         raise SettingsError(f"{folder / onnx} does not exist")
     spec = spec_from_metadata(folder, folder / onnx, meta, str(folder))
-    try:
-        vector = OnnxEmbedder(spec, threads=1).embed_query("docsearch")
-    except Exception as exc:
-        raise SettingsError(f"{folder / onnx} does not run as an embedding model: {exc}") from None
-    if vector.shape != (spec.identity.dim,):
-        raise SettingsError(
-            f"{folder / onnx} makes {vector.shape[-1]}-d vectors but its metadata says {spec.identity.dim}"
-        )
+    problem = probe(spec)
+    if problem:
+        raise SettingsError(f"{folder / onnx} {problem}")
     registry = store.registry()
     registry[spec.name] = {"path": str(folder), "onnx": str(onnx), "metadata": meta}
     store.save_registry(registry)
