@@ -46,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dimension", type=int, metavar="N", help="vector size for Voyage models: 2048, 1024, 512 or 256"
     )
+    p.add_argument(
+        "--questions",
+        action="store_true",
+        default=None,
+        help="ask the LLM (DOCSEARCH_LLM) for the questions each fragment answers",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
     p = sub.add_parser("ask", parents=[common], help="search once and print the best fragments")
@@ -116,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 def _index(args: argparse.Namespace) -> int:
     from docsearch.index.indexer import Indexer, Progress
 
-    settings = _settings(args, voyage_dimension=args.dimension)
+    settings = _settings(args, voyage_dimension=args.dimension, questions=args.questions)
     indexer = Indexer(settings)
     interactive = sys.stderr.isatty() and not args.json
 
@@ -159,7 +165,7 @@ def _index(args: argparse.Namespace) -> int:
             step = max(p.total // 10, 1)
             previous = last.get(p.stage, -step)
             if (
-                p.stage == "embed"
+                p.stage in ("embed", "questions")
                 and p.total
                 and p.done != previous
                 and (p.done - previous >= step or p.done == p.total)
@@ -167,7 +173,8 @@ def _index(args: argparse.Namespace) -> int:
                 last[p.stage] = p.done
                 if not args.json:
                     detail = _embed_detail(p, time.perf_counter() - t0)
-                    print(f"embedding {p.done}/{p.total} {detail}".rstrip(), file=sys.stderr)
+                    label = "embedding" if p.stage == "embed" else "questions"
+                    print(f"{label} {p.done}/{p.total} {detail}".rstrip(), file=sys.stderr)
 
         summary = indexer.index(args.folder, args.source, args.include, args.exclude, on_progress)
 
@@ -182,6 +189,14 @@ def _index(args: argparse.Namespace) -> int:
         f"({s.added} added, {s.changed} changed, {s.removed} removed, {s.unchanged} unchanged; "
         f"{s.embedded} embedded) in {s.seconds:.1f} s"
     )
+    if s.questions_generated or s.questions_cached or s.questions_failed:
+        print(
+            f"questions: {s.questions_generated} fragments asked ({s.llm_tokens:,} LLM tokens), "
+            f"{s.questions_cached} from the cache, {len(s.questions_failed)} failed"
+        )
+        for failed in s.questions_failed:
+            where, why = sanitize(failed.path), sanitize(failed.reason)
+            print(f"warning: no questions for {where}: {why}", file=sys.stderr)
     if s.tokens or s.cost_usd is not None:
         print(f"voyage: {s.tokens:,} tokens billed (${s.cost_usd or 0:.4f}), {s.cached} texts from the cache")
     for w in s.warnings:
@@ -217,19 +232,85 @@ def _ask(args: argparse.Namespace) -> int:
     if args.top_k is not None and args.top_k < 1:
         raise SettingsError("--top-k must be at least 1")
     settings = _settings(args, top_k=args.top_k)
+    llm = None
+    if not args.no_summary:
+        from docsearch.llm.client import client_from_settings
+
+        llm = client_from_settings(settings)  # a bad `llm` setting fails before the search
     searcher = Searcher(settings)
     result = searcher.search(args.query, source=args.source, path_prefix=args.path_prefix)
+    hint = None if llm or args.no_summary else LLM_HINT
     if args.json:
-        print(json.dumps(result.as_json(), ensure_ascii=False))
-        return 0
+        payload = result.as_json()
+        code = 0
+        if llm is not None and result.hits:
+            summary, error = _summarize(llm, args.query, result, settings, None)
+            payload["summary"] = summary.as_json() if summary else None
+            if error:
+                payload["summary_error"] = error
+                _error(error)
+                code = 6
+        print(json.dumps(payload, ensure_ascii=False))
+        if hint:
+            print(hint, file=sys.stderr)
+        return code
     from rich.console import Console
 
-    from docsearch.present import render_text
+    from docsearch.present import render_text, sanitize
 
     console = Console(highlight=False)
     for renderable in render_text(result, color=console.is_terminal):
         console.print(renderable)
+    if hint:
+        print(hint, file=sys.stderr)
+    if llm is None or not result.hits:
+        return 0
+    # The results are out; the answer streams after them.
+    sys.stdout.write(f"\nSummary ({sanitize(llm.name)}):\n")
+    sys.stdout.flush()
+
+    def show(text: str) -> None:
+        sys.stdout.write(sanitize(text))
+        sys.stdout.flush()
+
+    summary, error = _summarize(llm, args.query, result, settings, show)
+    sys.stdout.write("\n")
+    if summary is not None:
+        for c in summary.citations:
+            where = f"{c.path}#{c.anchor}" if c.anchor else c.path
+            print(f"  [{c.n}] {sanitize(where)}" if c.valid else f"  [{c.n}] not among the results (flagged)")
+    if error:
+        _error(error)
+        return 6
     return 0
+
+
+LLM_HINT = (
+    "hint: for a cited summary, set DOCSEARCH_LLM=openai:MODEL (with DOCSEARCH_LLM_BASE_URL for a "
+    "local server such as Ollama) or anthropic:MODEL with ANTHROPIC_API_KEY; --no-summary hides this"
+)
+
+
+def _summarize(llm: Any, query: str, result: Any, settings: Any, show: Any) -> tuple[Any, str | None]:
+    """Run the summary stream; (summary, None) or (partial summary or None, error message)."""
+    import asyncio
+
+    from docsearch.errors import DocsearchError
+    from docsearch.llm.summary import Summary, stream_summary
+
+    hits = result.hits[: settings.summary_fragments]
+    summary = Summary(text="", citations=[], model=llm.spec.model)
+
+    async def run() -> None:
+        async for text in stream_summary(llm, query, hits, summary):
+            if show:
+                show(text)
+
+    try:
+        asyncio.run(run())
+    except DocsearchError as exc:
+        return None, exc.message
+    return summary, None
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ class Fragment:
     text: str  # the markdown between this heading and the next
     token_count: int
     content_hash: str  # sha256 of what is embedded: breadcrumb + text
+    questions: tuple[str, ...] = ()  # LLM-written questions this fragment answers (optional)
 
     @property
     def ref(self) -> str:
@@ -119,6 +120,10 @@ class IndexSummary:
     cached: int = 0  # of `embedded`, served by the embedding cache instead of the model or API
     tokens: int = 0  # API models: tokens billed in this run
     cost_usd: float | None = None  # API models: what `tokens` cost
+    questions_generated: int = 0  # fragments the LLM wrote questions for in this run
+    questions_cached: int = 0  # fragments whose questions came from the question cache
+    questions_failed: list[Skipped] = field(default_factory=list)  # (path#anchor, why)
+    llm_tokens: int = 0
     warnings: list[Skipped] = field(default_factory=list)  # read, but with a problem (bad UTF-8)
     skipped: list[Skipped] = field(default_factory=list)  # not read at all
     seconds: float = 0.0
@@ -139,6 +144,12 @@ class IndexSummary:
             "cached": self.cached,
             "tokens": self.tokens,
             "cost_usd": None if self.cost_usd is None else round(self.cost_usd, 6),
+            "questions": {
+                "generated": self.questions_generated,
+                "cached": self.questions_cached,
+                "failed": [{"ref": s.path, "reason": s.reason} for s in self.questions_failed],
+                "llm_tokens": self.llm_tokens,
+            },
             "skipped": len(self.skipped),
             "skipped_reasons": reasons,
             "skipped_files": [{"path": s.path, "reason": s.reason} for s in self.skipped],

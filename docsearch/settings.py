@@ -38,6 +38,15 @@ class Settings:
     voyage_timeout: float = 60.0  # seconds per request
     # Model downloads (`docsearch models pull`): Hugging Face or a mirror of it.
     hf_endpoint: str = "https://huggingface.co"
+    # LLM (optional): "anthropic:MODEL" or "openai:MODEL"; "" = none. llm_base_url points the
+    # OpenAI protocol at a local server (Ollama, llama.cpp, vLLM: http://localhost:11434/v1).
+    llm: str = ""
+    llm_base_url: str = ""
+    llm_concurrency: int = 4  # question-generation requests in flight at once
+    llm_timeout: float = 60.0
+    llm_max_retries: int = 4
+    questions: bool = False  # generate questions per fragment when indexing (needs llm)
+    summary_fragments: int = 5  # top fragments given to the LLM for a cited summary
     # Downloaded models, the model registry and the embedding cache.
     cache_dir: Path = field(default_factory=lambda: _default_cache_dir())
     # Query side.
@@ -59,6 +68,8 @@ class Settings:
     # Secrets come from the environment only (VOYAGE_API_KEY), never from docsearch.toml,
     # and are kept out of repr() so that printing settings cannot leak them.
     voyage_api_key: str = field(default="", repr=False)
+    anthropic_api_key: str = field(default="", repr=False)
+    openai_api_key: str = field(default="", repr=False)
 
     @classmethod
     def resolve(
@@ -83,8 +94,9 @@ class Settings:
         elif explicit:
             raise SettingsError(f"config file not found: {config_file}")
         values.update(_from_env(env))
-        if env.get("VOYAGE_API_KEY"):
-            values["voyage_api_key"] = env["VOYAGE_API_KEY"]
+        for name, variable in _SECRET_VARIABLES.items():
+            if env.get(variable):
+                values[name] = env[variable]
         if env.get("HF_ENDPOINT"):
             # The Hugging Face ecosystem's own variable, so that a mirror set up for other
             # tools works here too; DOCSEARCH_HF_ENDPOINT wins when both are set.
@@ -117,7 +129,12 @@ def _default_cache_dir() -> Path:
 
 
 _FIELDS = {f.name: f for f in fields(Settings)}
-_SECRETS = {"voyage_api_key"}
+_SECRET_VARIABLES = {
+    "voyage_api_key": "VOYAGE_API_KEY",
+    "anthropic_api_key": "ANTHROPIC_API_KEY",
+    "openai_api_key": "OPENAI_API_KEY",
+}
+_SECRETS = set(_SECRET_VARIABLES)
 _NOT_IN_FILE = {"config_file"} | _SECRETS
 _TYPES: dict[str, type] = {
     "index": Path,

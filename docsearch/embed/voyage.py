@@ -13,7 +13,6 @@ error text that might echo it is redacted.
 from __future__ import annotations
 
 import asyncio
-import random
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import numpy as np
 from docsearch.embed.base import EmbedProgress, ModelIdentity, normalize
 from docsearch.embed.cache import EmbeddingCache, cache_key
 from docsearch.errors import DocsearchError, ServiceError, SettingsError
+from docsearch.retry import Backoff
 
 VOYAGE_SPACE = "voyage-4"
 MAX_TEXTS_PER_REQUEST = 1000
@@ -79,17 +79,6 @@ def redact(message: str, secret: str) -> str:
     return message.replace(secret, "[redacted]") if secret else message
 
 
-def _retry_after(exc: BaseException) -> float | None:
-    headers = getattr(exc, "headers", None) or {}
-    value = headers.get("Retry-After") or headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date; rare from APIs, fall back to backoff
-
-
 def _is_retryable(exc: BaseException) -> bool:
     import aiohttp
     from voyageai import error
@@ -109,23 +98,6 @@ def _is_retryable(exc: BaseException) -> bool:
         return True
     status = getattr(exc, "http_status", None)
     return isinstance(status, int) and status >= 500
-
-
-class _Backoff:
-    """tenacity wait strategy: the server's Retry-After when it sends one, else exponential
-    backoff with full jitter, capped."""
-
-    def __init__(self, base: float, cap: float = 30.0) -> None:
-        self.base = base
-        self.cap = cap
-
-    def __call__(self, state: Any) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        hinted = _retry_after(exc) if exc else None
-        if hinted is not None:
-            return min(hinted, self.cap * 2)
-        ceiling = min(self.cap, self.base * 2 ** (state.attempt_number - 1))
-        return random.uniform(ceiling / 2, ceiling)
 
 
 class VoyageEmbedder:
@@ -263,7 +235,7 @@ class VoyageEmbedder:
             async for attempt in AsyncRetrying(
                 reraise=True,
                 stop=stop_after_attempt(self.max_retries + 1),
-                wait=_Backoff(self.backoff_base),
+                wait=Backoff(self.backoff_base),
                 retry=retry_if_exception(_is_retryable),
             ):
                 with attempt:
@@ -353,7 +325,7 @@ class VoyageEmbedder:
             for attempt in Retrying(
                 reraise=True,
                 stop=stop_after_attempt(retries + 1),
-                wait=_Backoff(self.backoff_base, cap=2.0),
+                wait=Backoff(self.backoff_base, cap=2.0),
                 retry=retry_if_exception(_is_retryable),
             ):
                 with attempt:

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from docsearch.embed.base import Embedder, EmbedProgress, ModelIdentity
-from docsearch.errors import DocsearchError, IndexMissingError, InputError, ModelMismatchError
+from docsearch.errors import DocsearchError, IndexMissingError, InputError, ModelMismatchError, SettingsError
 from docsearch.index.chunk import chunk
 from docsearch.index.discover import discover
-from docsearch.model import Fragment, IndexSummary
+from docsearch.model import Fragment, IndexSummary, Skipped
 from docsearch.settings import Settings
 from docsearch.store.tables import IndexWriter, read_meta
+
+if TYPE_CHECKING:
+    from docsearch.llm.client import LLMClient
 
 WRITE_BATCH = 4096  # fragments embedded and written per step: bounds memory on huge corpora
 
@@ -40,9 +44,12 @@ ProgressCallback = Callable[[Progress], None]
 
 
 class Indexer:
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder | None = None, llm: LLMClient | None = None
+    ) -> None:
         self.settings = settings
         self._embedder = embedder
+        self._llm = llm
 
     def embedder_for(self, existing: ModelIdentity | None) -> Embedder:
         """The document embedder: the one given, else the one settings name (see embed/models.py)."""
@@ -71,6 +78,7 @@ class Indexer:
         name = source or root.name or "docs"
         summary = IndexSummary(source=name)
 
+        llm = self._question_llm()  # a missing LLM fails before any work is done
         found = discover(root, include, exclude, self.settings.max_file_bytes)
         summary.skipped = found.skipped
         summary.warnings = found.warnings
@@ -115,6 +123,24 @@ class Indexer:
                     summary.unchanged += 1
             removed = [i for i in mine if i not in new_ids]
             summary.removed = len(removed)
+
+            # Questions: text that was committed with questions keeps them (same content hash);
+            # with --questions, everything else of this source gets some (cache first).
+            ex_questions = existing.column("questions").to_pylist()
+            asked = {h: tuple(q) for h, q in zip(ex_hash, ex_questions, strict=True) if q}
+            to_write = [
+                f
+                if f.questions or f.content_hash not in asked
+                else replace(f, questions=asked[f.content_hash])
+                for f in to_write
+            ]
+            if llm is not None:
+                unanswered = [
+                    f
+                    for f in fragments
+                    if f.id in mine and mine[f.id] == f.content_hash and f.content_hash not in asked
+                ]
+                to_write = self._add_questions(llm, to_write, unanswered, summary, report)
 
             # Committed vectors for text that only moved: read them before anything is deleted.
             reuse = writer.vectors_for(
@@ -171,6 +197,58 @@ class Indexer:
         summary.seconds = time.perf_counter() - started
         report(Progress("done", summary.fragments, summary.fragments))
         return summary
+
+    def _question_llm(self) -> LLMClient | None:
+        if not self.settings.questions:
+            return None
+        if self._llm is None:
+            from docsearch.llm.client import client_from_settings
+
+            self._llm = client_from_settings(self.settings)
+        if self._llm is None:
+            raise SettingsError(
+                "--questions needs an LLM: set DOCSEARCH_LLM=openai:MODEL (and DOCSEARCH_LLM_BASE_URL for "
+                "a local server) or anthropic:MODEL with ANTHROPIC_API_KEY"
+            )
+        return self._llm
+
+    def _add_questions(
+        self,
+        llm: LLMClient,
+        to_write: list[Fragment],
+        unanswered: list[Fragment],
+        summary: IndexSummary,
+        report: ProgressCallback,
+    ) -> list[Fragment]:
+        """Questions for new and changed fragments, and for unchanged ones that have none yet
+        (those are rewritten with their committed vector, so nothing is embedded again)."""
+        from docsearch.index.questions import QuestionCache, QuestionGenerator, QuestionProgress
+
+        needing = [f for f in to_write if not f.questions] + unanswered
+        total = len(needing)
+        done = 0
+        tokens = 0
+
+        def on_progress(p: QuestionProgress) -> None:
+            nonlocal done, tokens
+            done += p.done
+            tokens += p.usage.input_tokens + p.usage.output_tokens
+            report(Progress("questions", done, total, tokens))
+
+        report(Progress("questions", 0, total))
+        cache = QuestionCache(self.settings.cache_dir / "questions.sqlite")
+        run = QuestionGenerator(llm, cache, self.settings.llm_concurrency).generate(needing, on_progress)
+        summary.questions_generated = run.generated
+        summary.questions_cached = run.cached
+        summary.questions_failed = [Skipped(ref, why) for ref, why in run.failed]
+        summary.llm_tokens = run.usage.input_tokens + run.usage.output_tokens
+
+        def with_questions(f: Fragment) -> Fragment:
+            found = run.questions.get(f.content_hash)
+            return replace(f, questions=found) if found and not f.questions else f
+
+        rewritten = [with_questions(f) for f in unanswered]
+        return [with_questions(f) for f in to_write] + [f for f in rewritten if f.questions]
 
     def _check_model(self, writer: IndexWriter, embedder: Embedder) -> None:
         meta = writer.meta

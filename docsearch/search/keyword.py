@@ -5,6 +5,7 @@ fragment is indexed in three fields that are weighted differently at query time:
     kw_heading  the section heading (or page title), plus identifier parts: `readFileSync`
                 also as `read file sync`, so both spellings find it
     kw_context  the breadcrumb above the heading and the path's words
+    kw_questions  the questions an LLM said the fragment answers (when generated)
     text        the body
 The index removes English stop words and stems, so a natural-language question is matched on
 its content words.
@@ -28,6 +29,9 @@ _IDENT_RE = re.compile(r"[A-Za-z_$][\w$]*")
 
 HEADING_BOOST = 3.0
 CONTEXT_BOOST = 1.5
+# Generated questions are phrased like queries: a match there is strong evidence, but they
+# are a model's guess, so they weigh less than the author's own heading.
+QUESTIONS_BOOST = 2.0
 TEXT_BOOST = 1.0
 
 
@@ -41,13 +45,15 @@ def identifier_parts(text: str) -> list[str]:
     return parts
 
 
-def keyword_fields(fragment: Fragment) -> tuple[str, str]:
+def keyword_fields(fragment: Fragment) -> tuple[str, str, str]:
     heading = fragment.heading or fragment.title
     kw_heading = " ".join([heading, *identifier_parts(heading)])
     ancestors = fragment.breadcrumb[:-1] if fragment.heading else ()
     path_words = re.sub(r"[/._\-]+", " ", fragment.path.rsplit(".", 1)[0])
     kw_context = " ".join([*ancestors, *identifier_parts(" ".join(ancestors)), path_words])
-    return kw_heading, kw_context
+    questions = " ".join(fragment.questions)
+    kw_questions = " ".join([questions, *identifier_parts(questions)])
+    return kw_heading, kw_context, kw_questions
 
 
 def _quote(value: str) -> str:
@@ -76,7 +82,9 @@ class KeywordRetriever:
         if not query.strip() or limit <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32), []
         ftq = MultiMatchQuery(
-            query, ["kw_heading", "kw_context", "text"], boosts=[HEADING_BOOST, CONTEXT_BOOST, TEXT_BOOST]
+            query,
+            ["kw_heading", "kw_context", "kw_questions", "text"],
+            boosts=[HEADING_BOOST, CONTEXT_BOOST, QUESTIONS_BOOST, TEXT_BOOST],
         )
         try:
             table = self._dataset.to_table(

@@ -43,12 +43,12 @@ from docsearch.model import Fragment
 if TYPE_CHECKING:
     import lance
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: fragments gained `questions` and `kw_questions`
 TABLES = ("fragments", "binary", "float")
 META_FILE = "meta.json"
 
 # Text fields that get a full-text index; the keyword stage decides how they are weighted.
-FTS_COLUMNS = ("kw_heading", "kw_context", "text")
+FTS_COLUMNS = ("kw_heading", "kw_context", "kw_questions", "text")
 
 
 def fragment_schema() -> pa.Schema:
@@ -68,8 +68,10 @@ def fragment_schema() -> pa.Schema:
             ("text", pa.string()),
             ("token_count", pa.int32()),
             ("content_hash", pa.string()),
+            ("questions", pa.list_(pa.string())),
             ("kw_heading", pa.string()),
             ("kw_context", pa.string()),
+            ("kw_questions", pa.string()),
         ]
     )
 
@@ -174,21 +176,26 @@ def fragment_rows(fragments: Sequence[Fragment]) -> pa.Table:
         cols["text"].append(f.text)
         cols["token_count"].append(f.token_count)
         cols["content_hash"].append(f.content_hash)
-        kw_heading, kw_context = keyword_fields(f)
+        cols["questions"].append(list(f.questions))
+        kw_heading, kw_context, kw_questions = keyword_fields(f)
         cols["kw_heading"].append(kw_heading)
         cols["kw_context"].append(kw_context)
+        cols["kw_questions"].append(kw_questions)
     return pa.table(cols, schema=fragment_schema())
 
 
 _FRAGMENT_COLUMNS = [
     "id", "source", "path", "anchor", "part", "title", "heading", "breadcrumb", "level",
-    "line_start", "line_end", "text", "token_count", "content_hash",
+    "line_start", "line_end", "text", "token_count", "content_hash", "questions",
 ]  # fmt: skip
 
 
 def rows_to_fragments(table: pa.Table) -> list[Fragment]:
     data = table.select(_FRAGMENT_COLUMNS).to_pylist()
-    return [Fragment(**{**row, "breadcrumb": tuple(row["breadcrumb"])}) for row in data]
+    for row in data:
+        row["breadcrumb"] = tuple(row["breadcrumb"])
+        row["questions"] = tuple(row["questions"] or ())
+    return [Fragment(**row) for row in data]
 
 
 def _fixed_binary_to_numpy(column: pa.ChunkedArray | pa.Array, width: int) -> np.ndarray:
@@ -335,8 +342,12 @@ class IndexWriter:
     # -- reading the committed state -----------------------------------------------------------
 
     def existing(self) -> pa.Table:
-        """id, source, path, content_hash of every committed fragment."""
-        return self._tables["fragments"].to_lance().to_table(columns=["id", "source", "path", "content_hash"])
+        """id, source, path, content_hash, questions of every committed fragment."""
+        return (
+            self._tables["fragments"]
+            .to_lance()
+            .to_table(columns=["id", "source", "path", "content_hash", "questions"])
+        )
 
     def vectors_for(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
         """Committed float vectors by id, so moved or unchanged text is never embedded twice."""

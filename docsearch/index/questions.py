@@ -1,0 +1,184 @@
+"""Index stage (optional): the questions each fragment answers, written by an LLM.
+
+search.vespa.ai's best ranking signal: a user's query is phrased like a question, a fragment
+like an answer; generated questions bridge the two. They are searched as keyword text and
+(see the store and the searcher) embedded.
+
+Questions are cached in `cache_dir/questions.sqlite` by (LLM, fragment content hash), so
+re-indexing never asks again for unchanged text. Requests run a bounded number at a time; a
+fragment whose answer cannot be used is retried once and then reported, not fatal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docsearch.errors import DocsearchError
+from docsearch.llm.client import LLMClient, Usage
+from docsearch.llm.summary import prompt
+from docsearch.model import Fragment
+
+MIN_QUESTIONS, MAX_QUESTIONS = 1, 5
+MAX_FRAGMENT_CHARS = 6000  # a section's worth; the rest adds cost, not better questions
+_ARRAY_RE = re.compile(r"\[.*\]", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionProgress:
+    done: int  # fragments finished (from the cache or the LLM) since the last report
+    usage: Usage  # tokens used by the LLM since the last report
+    failed: int = 0
+
+
+@dataclass(slots=True)
+class QuestionRun:
+    """What one generation run did."""
+
+    questions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # content hash → questions
+    cached: int = 0
+    generated: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path#anchor, why)
+    usage: Usage = field(default_factory=Usage)
+
+
+class QuestionCache:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS questions (key TEXT PRIMARY KEY, questions TEXT NOT NULL)"
+            )
+
+    @staticmethod
+    def key(llm: str, content_hash: str) -> str:
+        return hashlib.sha256(f"{llm}\0{content_hash}".encode()).hexdigest()
+
+    def get(self, keys: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        found: dict[str, tuple[str, ...]] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                chunk = list(keys[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                for key, value in self._db.execute(
+                    f"SELECT key, questions FROM questions WHERE key IN ({marks})", chunk
+                ):
+                    found[key] = tuple(json.loads(value))
+        return found
+
+    def put(self, key: str, questions: Sequence[str]) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO questions (key, questions) VALUES (?, ?)",
+                (key, json.dumps(list(questions))),
+            )
+
+
+def parse_questions(answer: str) -> list[str]:
+    """The questions in an LLM's answer: a JSON array of strings, else lines ending in '?'."""
+    candidates: list[str] = []
+    match = _ARRAY_RE.search(answer)
+    if match:
+        try:
+            data = json.loads(match.group(0))
+            if isinstance(data, list):
+                candidates = [str(q) for q in data if isinstance(q, str)]
+        except ValueError:
+            candidates = []
+    if not candidates:
+        candidates = [line.strip(" -*•0123456789.)\t\"'") for line in answer.splitlines()]
+        candidates = [c for c in candidates if c.endswith("?")]
+    out: list[str] = []
+    for q in candidates:
+        q = " ".join(q.split())
+        if 8 <= len(q) <= 300 and q.lower() not in {o.lower() for o in out}:
+            out.append(q)
+    return out[:MAX_QUESTIONS]
+
+
+def fragment_message(fragment: Fragment) -> str:
+    text = fragment.text[:MAX_FRAGMENT_CHARS].replace("</fragment>", "</ fragment>")
+    crumbs = " › ".join(fragment.breadcrumb).replace('"', "'")
+    return f'<fragment path="{fragment.ref}" breadcrumb="{crumbs}">\n{text}\n</fragment>'
+
+
+class QuestionGenerator:
+    def __init__(self, client: LLMClient, cache: QuestionCache, concurrency: int = 4) -> None:
+        self.client = client
+        self.cache = cache
+        self.concurrency = max(1, concurrency)
+
+    def generate(
+        self, fragments: Sequence[Fragment], progress: Callable[[QuestionProgress], None] | None = None
+    ) -> QuestionRun:
+        run = QuestionRun()
+        unique: dict[str, Fragment] = {}
+        for f in fragments:
+            unique.setdefault(f.content_hash, f)
+        keys = {h: QuestionCache.key(self.client.name, h) for h in unique}
+        cached = self.cache.get(list(keys.values()))
+        todo: list[Fragment] = []
+        for h, f in unique.items():
+            if keys[h] in cached:
+                run.questions[h] = cached[keys[h]]
+            else:
+                todo.append(f)
+        run.cached = len(unique) - len(todo)
+        if progress and run.cached:
+            progress(QuestionProgress(run.cached, Usage()))
+        if todo:
+            asyncio.run(self._generate(todo, keys, run, progress))
+        return run
+
+    async def _generate(
+        self,
+        todo: list[Fragment],
+        keys: dict[str, str],
+        run: QuestionRun,
+        progress: Callable[[QuestionProgress], None] | None,
+    ) -> None:
+        gate = asyncio.Semaphore(self.concurrency)
+        system = prompt("questions")
+
+        async def one(f: Fragment) -> None:
+            async with gate:
+                usage = Usage()
+                questions: list[str] = []
+                why = "no usable questions in the answer"
+                for _attempt in range(2):  # one more try when the answer cannot be parsed
+                    try:
+                        done = await self.client.complete(system, fragment_message(f), max_tokens=400)
+                    except DocsearchError as exc:
+                        why = exc.message  # the client has already retried transient errors
+                        break
+                    usage.add(done.usage)
+                    questions = parse_questions(done.text)
+                    if len(questions) >= MIN_QUESTIONS:
+                        break
+                if len(questions) >= MIN_QUESTIONS:
+                    self.cache.put(keys[f.content_hash], questions)
+                    run.questions[f.content_hash] = tuple(questions)
+                    run.generated += 1
+                else:
+                    run.failed.append((f.ref, why))
+                run.usage.add(usage)
+                if progress:
+                    progress(QuestionProgress(1, usage, failed=int(f.content_hash not in run.questions)))
+
+        tasks = [asyncio.ensure_future(one(f)) for f in todo]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,327 @@
+"""A small provider-neutral chat client over httpx: Anthropic Messages and OpenAI-compatible
+Chat Completions (which also covers Ollama, llama.cpp server, vLLM and LM Studio).
+
+One `LLMClient` does the HTTP, retries and streaming; a `Wire` describes one provider's JSON
+(request body, headers, response and stream events). A new provider is one more `Wire`.
+
+Streaming uses server-sent events through httpx-sse. Requests that fail with 429, 5xx, a
+timeout or a dropped connection are retried with backoff (honouring Retry-After); a stream is
+retried only until its first token, so text is never shown twice. Keys live in the client:
+they are never logged, and error messages are scrubbed of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import httpx
+
+from docsearch.errors import ServiceError, SettingsError
+from docsearch.retry import Backoff
+
+Provider = Literal["anthropic", "openai"]
+
+
+@dataclass(slots=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+
+    def as_dict(self) -> dict[str, int]:
+        return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
+
+
+@dataclass(frozen=True, slots=True)
+class LLMSpec:
+    provider: Provider
+    model: str
+    base_url: str
+    api_key: str = field(default="", repr=False)
+
+    @property
+    def name(self) -> str:
+        return f"{self.provider}:{self.model}"
+
+
+@dataclass(slots=True)
+class Completion:
+    text: str
+    usage: Usage
+    model: str
+
+
+class LLMError(ServiceError):
+    pass
+
+
+class _StatusError(Exception):
+    """An HTTP error answer; carries the headers so that Backoff can read Retry-After."""
+
+    def __init__(self, status: int, message: str, headers: httpx.Headers) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = headers
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, _StatusError):
+        return exc.status == 429 or exc.status >= 500
+    return isinstance(exc, httpx.TransportError)
+
+
+# --- the two wire protocols --------------------------------------------------------------------
+
+
+class Wire:
+    default_base_url: ClassVar[str]
+    path: ClassVar[str]
+
+    def headers(self, key: str) -> dict[str, str]:
+        raise NotImplementedError
+
+    def body(self, model: str, system: str, user: str, max_tokens: int, stream: bool) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def parse(self, data: dict[str, Any]) -> tuple[str, Usage]:
+        raise NotImplementedError
+
+    def event(self, name: str, data: dict[str, Any], usage: Usage) -> str:
+        """The text a stream event adds (often ""); updates `usage`; raises on an error event."""
+        raise NotImplementedError
+
+    def is_end(self, raw: str) -> bool:
+        return False
+
+    @staticmethod
+    def error_message(data: Any) -> str:
+        if isinstance(data, dict):
+            err = data.get("error", data)
+            if isinstance(err, dict):
+                return str(err.get("message") or err.get("type") or err)
+            return str(err)
+        return str(data)
+
+
+class AnthropicWire(Wire):
+    """POST /v1/messages (Anthropic Messages API, version 2023-06-01)."""
+
+    default_base_url = "https://api.anthropic.com"
+    path = "/v1/messages"
+
+    def headers(self, key: str) -> dict[str, str]:
+        return {"x-api-key": key, "anthropic-version": "2023-06-01"}
+
+    def body(self, model: str, system: str, user: str, max_tokens: int, stream: bool) -> dict[str, Any]:
+        return {
+            "model": model,
+            "max_tokens": max_tokens,
+            "system": system,
+            "messages": [{"role": "user", "content": user}],
+            "stream": stream,
+        }
+
+    def parse(self, data: dict[str, Any]) -> tuple[str, Usage]:
+        text = "".join(b.get("text", "") for b in data.get("content", []) if b.get("type") == "text")
+        u = data.get("usage") or {}
+        return text, Usage(int(u.get("input_tokens", 0)), int(u.get("output_tokens", 0)))
+
+    def event(self, name: str, data: dict[str, Any], usage: Usage) -> str:
+        kind = data.get("type", name)
+        if kind == "message_start":
+            u = (data.get("message") or {}).get("usage") or {}
+            usage.input_tokens = int(u.get("input_tokens", 0))
+            usage.output_tokens = int(u.get("output_tokens", 0))
+        elif kind == "content_block_delta":
+            delta = data.get("delta") or {}
+            if delta.get("type") == "text_delta":
+                return str(delta.get("text", ""))
+        elif kind == "message_delta":
+            usage.output_tokens = int((data.get("usage") or {}).get("output_tokens", usage.output_tokens))
+        elif kind == "error":
+            raise LLMError(f"the LLM stream failed: {self.error_message(data)}")
+        return ""
+
+
+class OpenAIWire(Wire):
+    """POST {base}/chat/completions, where the base URL ends in /v1 (OpenAI and compatibles)."""
+
+    default_base_url = "https://api.openai.com/v1"
+    path = "/chat/completions"
+
+    def headers(self, key: str) -> dict[str, str]:
+        # Local servers (Ollama, llama.cpp) need no key; sending none is what they expect.
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def body(self, model: str, system: str, user: str, max_tokens: int, stream: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": model,
+            "max_tokens": max_tokens,
+            "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
+            "stream": stream,
+        }
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+    def parse(self, data: dict[str, Any]) -> tuple[str, Usage]:
+        choices = data.get("choices") or [{}]
+        text = str(((choices[0] or {}).get("message") or {}).get("content") or "")
+        u = data.get("usage") or {}
+        return text, Usage(int(u.get("prompt_tokens", 0)), int(u.get("completion_tokens", 0)))
+
+    def event(self, name: str, data: dict[str, Any], usage: Usage) -> str:
+        if "error" in data:
+            raise LLMError(f"the LLM stream failed: {self.error_message(data)}")
+        u = data.get("usage")
+        if u:
+            usage.input_tokens = int(u.get("prompt_tokens", 0))
+            usage.output_tokens = int(u.get("completion_tokens", 0))
+        choices = data.get("choices") or []
+        if choices:
+            return str((choices[0].get("delta") or {}).get("content") or "")
+        return ""
+
+    def is_end(self, raw: str) -> bool:
+        return raw.strip() == "[DONE]"
+
+
+WIRES: dict[str, type[Wire]] = {"anthropic": AnthropicWire, "openai": OpenAIWire}
+
+
+def parse_llm(value: str, base_url: str = "", anthropic_key: str = "", openai_key: str = "") -> LLMSpec:
+    """`anthropic:MODEL` or `openai:MODEL` (settings `llm`) into a spec with its key."""
+    provider, sep, model = value.partition(":")
+    if not sep or provider not in WIRES or not model:
+        raise SettingsError(f"llm must be anthropic:MODEL or openai:MODEL, got {value!r}")
+    key = anthropic_key if provider == "anthropic" else openai_key
+    if provider == "anthropic" and not key:
+        raise SettingsError("llm anthropic:… needs ANTHROPIC_API_KEY in the environment")
+    if provider == "openai" and not key and not base_url:
+        raise SettingsError("llm openai:… needs OPENAI_API_KEY, or DOCSEARCH_LLM_BASE_URL for a local server")
+    return LLMSpec(provider, model, (base_url or WIRES[provider].default_base_url).rstrip("/"), key)  # type: ignore[arg-type]
+
+
+class LLMClient:
+    def __init__(
+        self, spec: LLMSpec, *, timeout: float = 60.0, max_retries: int = 4, backoff_base: float = 0.5
+    ) -> None:
+        self.spec = spec
+        self.wire = WIRES[spec.provider]()
+        self.timeout = httpx.Timeout(timeout, connect=10.0)
+        self.max_retries = max_retries
+        self.backoff = Backoff(backoff_base)
+        self.usage = Usage()  # everything this client has used
+        self.malformed_events = 0  # stream events that were not JSON: skipped, counted
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def _url(self) -> str:
+        return self.spec.base_url + self.wire.path
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self.spec.api_key, "[redacted]") if self.spec.api_key else text
+
+    def _error(self, exc: BaseException, attempts: int) -> LLMError:
+        where = self.spec.base_url
+        if isinstance(exc, LLMError):
+            return exc
+        if isinstance(exc, _StatusError):
+            detail = self._redact(str(exc))
+            if exc.status in (401, 403):
+                return LLMError(f"{where} rejected the API key (HTTP {exc.status}): {detail}")
+            tries = f" after {attempts} attempts" if _retryable(exc) else ""
+            return LLMError(f"{where} answered HTTP {exc.status}{tries}: {detail}")
+        return LLMError(f"cannot reach the LLM at {where} after {attempts} attempts ({type(exc).__name__})")
+
+    @staticmethod
+    async def _status_error(response: httpx.Response) -> _StatusError:
+        raw = (await response.aread()).decode("utf-8", "replace")
+        try:
+            message = Wire.error_message(json.loads(raw))
+        except ValueError:
+            message = raw[:200]
+        return _StatusError(response.status_code, message, response.headers)
+
+    async def complete(self, system: str, user: str, max_tokens: int = 1024) -> Completion:
+        body = self.wire.body(self.spec.model, system, user, max_tokens, stream=False)
+        headers = self.wire.headers(self.spec.api_key)
+        attempt = 0
+        async with httpx.AsyncClient(timeout=self.timeout) as client:
+            while True:
+                attempt += 1
+                try:
+                    response = await client.post(self._url, json=body, headers=headers)
+                    if response.status_code != 200:
+                        raise await self._status_error(response)
+                    try:
+                        text, usage = self.wire.parse(response.json())
+                    except (ValueError, AttributeError, TypeError):
+                        raise LLMError(f"{self.spec.base_url} did not answer valid JSON") from None
+                    self.usage.add(usage)
+                    return Completion(text, usage, self.spec.model)
+                except (_StatusError, httpx.TransportError) as exc:
+                    if not _retryable(exc) or attempt > self.max_retries:
+                        raise self._error(exc, attempt) from None
+                    await asyncio.sleep(self.backoff.delay(attempt, exc))
+
+    async def stream(
+        self, system: str, user: str, max_tokens: int = 1024, usage: Usage | None = None
+    ) -> AsyncIterator[str]:
+        """Yield the answer's text as it arrives; `usage` (if given) is filled in as events say."""
+        from httpx_sse import SSEError, aconnect_sse
+
+        body = self.wire.body(self.spec.model, system, user, max_tokens, stream=True)
+        headers = self.wire.headers(self.spec.api_key)
+        usage = usage if usage is not None else Usage()
+        attempt = 0
+        async with httpx.AsyncClient(timeout=self.timeout) as client:
+            while True:
+                attempt += 1
+                started = False
+                try:
+                    async with aconnect_sse(client, "POST", self._url, json=body, headers=headers) as source:
+                        if source.response.status_code != 200:
+                            raise await self._status_error(source.response)
+                        async for sse in source.aiter_sse():
+                            if self.wire.is_end(sse.data) or not sse.data.strip():
+                                continue
+                            try:
+                                data = json.loads(sse.data)
+                            except ValueError:
+                                self.malformed_events += 1  # one bad event should not lose the answer
+                                continue
+                            if not isinstance(data, dict):
+                                self.malformed_events += 1
+                                continue
+                            text = self.wire.event(sse.event, data, usage)
+                            if text:
+                                started = True
+                                yield text
+                    self.usage.add(usage)
+                    return
+                except SSEError:
+                    raise LLMError(f"{self.spec.base_url} did not answer with an event stream") from None
+                except (_StatusError, httpx.TransportError) as exc:
+                    # Once text has been shown, a retry would show it twice: fail instead.
+                    if started or not _retryable(exc) or attempt > self.max_retries:
+                        raise self._error(exc, attempt) from None
+                    await asyncio.sleep(self.backoff.delay(attempt, exc))
+
+
+def client_from_settings(settings: Any) -> LLMClient | None:
+    """The configured LLM, or None when `llm` is not set (everything works without one)."""
+    if not settings.llm:
+        return None
+    spec = parse_llm(settings.llm, settings.llm_base_url, settings.anthropic_api_key, settings.openai_api_key)
+    return LLMClient(spec, timeout=settings.llm_timeout, max_retries=settings.llm_max_retries)

@@ -1,0 +1,228 @@
+"""A fake LLM server on 127.0.0.1 speaking both wire protocols docsearch uses:
+
+- Anthropic Messages: `POST /v1/messages` (key in `x-api-key`), JSON or server-sent events
+  (message_start, content_block_delta, message_delta, message_stop);
+- OpenAI Chat Completions: `POST /v1/chat/completions` (key as a Bearer token), JSON or
+  `data: {chunk}` events ending in `data: [DONE]`, usage in the last chunk.
+
+Answers are deterministic: `respond(system, user)` decides the text. Faults are injected one
+request at a time: 429 with Retry-After, 500, a slow stream, a malformed event.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
+
+from tests.local_server import QuietHandler, serve, stop
+
+
+@dataclass
+class LLMRequest:
+    path: str
+    body: dict
+    headers: dict[str, str]
+    status: int = 0
+
+    @property
+    def user(self) -> str:
+        messages = self.body.get("messages", [])
+        return next((m["content"] for m in messages if m.get("role") == "user"), "")
+
+    @property
+    def system(self) -> str:
+        if "system" in self.body:
+            return self.body["system"]
+        messages = self.body.get("messages", [])
+        return next((m["content"] for m in messages if m.get("role") == "system"), "")
+
+
+@dataclass
+class FakeLLM:
+    respond: Callable[[str, str], str]
+    api_key: str = "test-llm-key"  # "" accepts any request, like a local server
+    faults: deque[tuple[str, float]] = field(default_factory=deque)  # ("429"|"500"|"slow"|"malformed", s)
+    log: list[LLMRequest] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def endpoint(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def ok(self) -> list[LLMRequest]:
+        return [r for r in self.log if r.status == 200]
+
+    def start(self) -> FakeLLM:
+        fake = self
+
+        class Handler(QuietHandler):
+            def _json(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
+                self.send(
+                    status, json.dumps(body).encode(), {"Content-Type": "application/json", **(headers or {})}
+                )
+
+            def _event(self, data: dict | str, name: str | None = None) -> None:
+                raw = data if isinstance(data, str) else json.dumps(data)
+                chunk = (f"event: {name}\n" if name else "") + f"data: {raw}\n\n"
+                self.wfile.write(chunk.encode())
+                self.wfile.flush()
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                request = LLMRequest(self.path, body, dict(self.headers))
+                with fake._lock:
+                    fake.log.append(request)
+                    fault = fake.faults.popleft() if fake.faults else None
+                anthropic = self.path == "/v1/messages"
+                if self.path not in ("/v1/messages", "/v1/chat/completions"):
+                    request.status = 404
+                    return self._json(404, {"error": {"message": "not found"}})
+                sent = self.headers.get("x-api-key") if anthropic else self.headers.get("Authorization", "")
+                expected = fake.api_key if anthropic else f"Bearer {fake.api_key}"
+                if fake.api_key and sent != expected:
+                    request.status = 401
+                    # Real services do not echo keys; this one does, to prove docsearch redacts them.
+                    return self._json(
+                        401, {"error": {"type": "authentication_error", "message": f"bad key {sent}"}}
+                    )
+                kind, seconds = fault or ("", 0.0)
+                if kind == "429":
+                    request.status = 429
+                    return self._json(
+                        429,
+                        {"error": {"type": "rate_limit_error", "message": "slow down"}},
+                        {"Retry-After": str(seconds)},
+                    )
+                if kind == "500":
+                    request.status = 500
+                    return self._json(500, {"error": {"type": "api_error", "message": "internal"}})
+                text = fake.respond(request.system, request.user)
+                usage_in, usage_out = len(request.user.split()), len(text.split())
+                request.status = 200
+                if not body.get("stream"):
+                    if anthropic:
+                        return self._json(
+                            200,
+                            {
+                                "id": "msg_fake",
+                                "type": "message",
+                                "role": "assistant",
+                                "model": body["model"],
+                                "content": [{"type": "text", "text": text}],
+                                "stop_reason": "end_turn",
+                                "usage": {"input_tokens": usage_in, "output_tokens": usage_out},
+                            },
+                        )
+                    return self._json(
+                        200,
+                        {
+                            "id": "chatcmpl-fake",
+                            "object": "chat.completion",
+                            "model": body["model"],
+                            "choices": [
+                                {
+                                    "index": 0,
+                                    "message": {"role": "assistant", "content": text},
+                                    "finish_reason": "stop",
+                                }
+                            ],
+                            "usage": {
+                                "prompt_tokens": usage_in,
+                                "completion_tokens": usage_out,
+                                "total_tokens": usage_in + usage_out,
+                            },
+                        },
+                    )
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-cache")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                pieces = [w + " " for w in text.split(" ")]
+                pieces[-1] = pieces[-1][:-1]
+                if anthropic:
+                    self._event(
+                        {
+                            "type": "message_start",
+                            "message": {
+                                "id": "msg_fake",
+                                "type": "message",
+                                "role": "assistant",
+                                "model": body["model"],
+                                "content": [],
+                                "usage": {"input_tokens": usage_in, "output_tokens": 1},
+                            },
+                        },
+                        "message_start",
+                    )
+                    self._event(
+                        {
+                            "type": "content_block_start",
+                            "index": 0,
+                            "content_block": {"type": "text", "text": ""},
+                        },
+                        "content_block_start",
+                    )
+                for i, piece in enumerate(pieces):
+                    if kind == "slow":
+                        time.sleep(seconds)
+                    if kind == "malformed" and i == 1:
+                        self._event("{this is not json", "content_block_delta" if anthropic else None)
+                    if anthropic:
+                        self._event(
+                            {
+                                "type": "content_block_delta",
+                                "index": 0,
+                                "delta": {"type": "text_delta", "text": piece},
+                            },
+                            "content_block_delta",
+                        )
+                    else:
+                        self._event(
+                            {
+                                "id": "chatcmpl-fake",
+                                "object": "chat.completion.chunk",
+                                "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+                            }
+                        )
+                if anthropic:
+                    self._event({"type": "content_block_stop", "index": 0}, "content_block_stop")
+                    self._event(
+                        {
+                            "type": "message_delta",
+                            "delta": {"stop_reason": "end_turn"},
+                            "usage": {"output_tokens": usage_out},
+                        },
+                        "message_delta",
+                    )
+                    self._event({"type": "message_stop"}, "message_stop")
+                else:
+                    self._event(
+                        {
+                            "id": "chatcmpl-fake",
+                            "object": "chat.completion.chunk",
+                            "choices": [],
+                            "usage": {
+                                "prompt_tokens": usage_in,
+                                "completion_tokens": usage_out,
+                                "total_tokens": usage_in + usage_out,
+                            },
+                        }
+                    )
+                    self._event("[DONE]")
+                return None
+
+        self._server = serve(Handler)
+        return self
+
+    def stop(self) -> None:
+        stop(self._server)
