@@ -64,6 +64,8 @@ class Hit:
     keyword: float | None  # raw BM25 score, None if keyword retrieval did not find it
     binary: float | None  # 1 - hamming/bits, None if outside the binary top-k
     float: float | None  # cosine similarity of the float vectors
+    question: float | None = None  # cosine of the best-matching generated question, if any
+    matched_question: str | None = None  # that question
 
     def as_json(self) -> dict[str, object]:
         f = self.fragment
@@ -79,7 +81,9 @@ class Hit:
                 "keyword": None if self.keyword is None else round(self.keyword, 6),
                 "binary": None if self.binary is None else round(self.binary, 6),
                 "float": None if self.float is None else round(self.float, 6),
+                "question": None if self.question is None else round(self.question, 6),
             },
+            "matched_question": self.matched_question,
             "text": f.text,
             "source": f.source,
         }
@@ -124,6 +128,7 @@ class IndexSummary:
     questions_cached: int = 0  # fragments whose questions came from the question cache
     questions_failed: list[Skipped] = field(default_factory=list)  # (path#anchor, why)
     llm_tokens: int = 0
+    questions_embedded: int = 0  # question texts embedded (not reused) in this run
     warnings: list[Skipped] = field(default_factory=list)  # read, but with a problem (bad UTF-8)
     skipped: list[Skipped] = field(default_factory=list)  # not read at all
     seconds: float = 0.0
@@ -149,6 +154,7 @@ class IndexSummary:
                 "cached": self.questions_cached,
                 "failed": [{"ref": s.path, "reason": s.reason} for s in self.questions_failed],
                 "llm_tokens": self.llm_tokens,
+                "embedded": self.questions_embedded,
             },
             "skipped": len(self.skipped),
             "skipped_reasons": reasons,

@@ -57,6 +57,7 @@ class Settings:
     weight_semantic: float = 1.0
     weight_keyword: float = 0.6
     weight_exact: float = 0.15
+    weight_question: float = 0.5
     # Index side.
     chunk_tokens: int = 512
     chunk_overlap: int = 48

@@ -35,11 +35,13 @@ def test_index_ask_status_json(tmp_path, docs):
         "scores",
         "text",
         "source",
+        "matched_question",
     }
     assert (first["path"], first["anchor"]) == ("cli.md", "exit-codes")
     assert first["breadcrumb"] == ["Command line reference", "Exit codes"]
     assert first["source"] == "docs" and isinstance(first["line"], int)
-    assert set(first["scores"]) == {"keyword", "binary", "float"}
+    assert set(first["scores"]) == {"keyword", "binary", "float", "question"}
+    assert first["scores"]["question"] is None and first["matched_question"] is None  # no questions
     assert set(out["timing_ms"]) >= {"embed", "keyword", "binary", "rerank", "total"}
 
     p = run("status", "--json", env={"DOCSEARCH_INDEX": str(index)})

@@ -105,7 +105,10 @@ def test_adding_questions_to_an_existing_index_embeds_nothing(tmp_path, docs, ll
     embedded = len(counting.documents)
     second = Indexer(settings_for(tmp_path, llm), embedder=counting).index(docs)
     assert second.questions_generated == first.fragments and second.unchanged == first.fragments
-    assert len(counting.documents) == embedded  # vectors reused, only questions added
+    # Fragment vectors are reused; what is embedded now is the questions, and only them.
+    new_texts = counting.documents[embedded:]
+    assert second.embedded == 0
+    assert all(t.endswith("?") for t in new_texts) and len(new_texts) == second.questions_embedded > 0
     # A later run without --questions keeps them.
     Indexer(plain, embedder=counting).index(docs)
     frags = IndexReader(plain.index).take_fragments(list(range(first.fragments)))
@@ -146,3 +149,24 @@ def test_cli_index_questions_keeps_keys_out_of_the_index(tmp_path, docs, llm):
     for f in (tmp_path / "idx").rglob("*"):
         if f.is_file():
             assert b"sk-llm-secret" not in f.read_bytes(), f
+
+
+def test_question_vectors_reach_semantic_ranking(tmp_path, docs, llm, embedder):
+    from docsearch.search.searcher import SearchOptions
+
+    settings = settings_for(tmp_path, llm)
+    Indexer(settings, embedder=embedder).index(docs)
+    searcher = Searcher(settings, embedder=embedder)
+    assert len(searcher.questions) == sum(
+        len(f.questions) for f in searcher.reader.take_fragments(list(range(len(searcher.binary))))
+    )
+    # Keyword search off: only the question's vector can carry this query to the fragment.
+    semantic_only = SearchOptions(top_k=3, use_keyword=False)
+    hit = searcher.search("could a sudden power cut corrupt the lexicon", options=semantic_only).hits[0]
+    assert hit.fragment.ref == "storage.md#crash-safety"
+    assert hit.matched_question == PLANTED and hit.question is not None and hit.question > 0.9
+    # Filters apply to questions as they do to fragments.
+    other = searcher.search(
+        "could a sudden power cut corrupt the lexicon", path_prefix="cli.md", options=semantic_only
+    )
+    assert all(h.fragment.path == "cli.md" for h in other.hits)

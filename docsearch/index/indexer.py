@@ -146,6 +146,17 @@ class Indexer:
             reuse = writer.vectors_for(
                 sorted({hash_owner[f.content_hash] for f in to_write if f.content_hash in hash_owner})
             )
+            # Likewise question vectors, where the committed owner has the very same questions.
+            committed_questions = {int(i): tuple(q or ()) for i, q in zip(ex_ids, ex_questions, strict=True)}
+
+            def question_owner(f: Fragment) -> int | None:
+                owner = hash_owner.get(f.content_hash)
+                same = owner is not None and f.questions and committed_questions.get(owner) == f.questions
+                return owner if same else None
+
+            question_reuse = writer.question_vectors_for(
+                sorted({o for f in to_write if (o := question_owner(f)) is not None})
+            )
             # Delete what goes away or changes, then add new rows batch by batch.
             writer.delete(removed + [f.id for f in to_write if f.id in mine])
             total = len(to_write)
@@ -178,7 +189,11 @@ class Indexer:
                         [batch[r].embedding_text for r in todo], progress=on_embedded
                     )
                     summary.embedded += len(todo)
-                writer.add(batch, vectors)
+                writer.add(
+                    batch,
+                    vectors,
+                    self._question_vectors(embedder, batch, question_owner, question_reuse, summary),
+                )
                 report(Progress("embed", done, total, tokens, cost(tokens) if cost else None, cached))
             summary.tokens = tokens
             summary.cost_usd = cost(tokens) if cost else None
@@ -197,6 +212,35 @@ class Indexer:
         summary.seconds = time.perf_counter() - started
         report(Progress("done", summary.fragments, summary.fragments))
         return summary
+
+    @staticmethod
+    def _question_vectors(
+        embedder: Embedder,
+        batch: list[Fragment],
+        owner_of: Callable[[Fragment], int | None],
+        reuse: dict[int, np.ndarray],
+        summary: IndexSummary,
+    ) -> list[np.ndarray | None]:
+        """One vector per question, embedded with the document model (so they share the index's
+        space); committed ones are reused when a fragment's text and questions are unchanged."""
+        out: list[np.ndarray | None] = [None] * len(batch)
+        texts: list[str] = []
+        slots: list[tuple[int, int, int]] = []  # (row, first text, count)
+        for row, f in enumerate(batch):
+            if not f.questions:
+                continue
+            owner = owner_of(f)
+            if owner is not None and owner in reuse:
+                out[row] = reuse[owner]
+            else:
+                slots.append((row, len(texts), len(f.questions)))
+                texts.extend(f.questions)
+        if texts:
+            vectors = embedder.embed_documents(texts)
+            for row, first, count in slots:
+                out[row] = vectors[first : first + count]
+            summary.questions_embedded += len(texts)
+        return out
 
     def _question_llm(self) -> LLMClient | None:
         if not self.settings.questions:

@@ -22,6 +22,7 @@ from docsearch.model import Hit, SearchResult, Timings
 from docsearch.search.binary import BinaryIndex
 from docsearch.search.fuse import FusionWeights, exact_matches, fuse, query_identifiers
 from docsearch.search.keyword import KeywordRetriever, filter_clause
+from docsearch.search.questions import QuestionIndex
 from docsearch.search.rerank import FloatReranker
 from docsearch.settings import Settings
 from docsearch.store.tables import IndexReader
@@ -55,13 +56,21 @@ class Searcher:
         self.binary = BinaryIndex(ids, bits)
         self.keyword = KeywordRetriever(self.reader)
         self.rerank = FloatReranker(self.reader)
+        self.questions = QuestionIndex(self.reader)
+        # Each question row's fragment position, for applying fragment filters to questions.
+        self._question_positions = self.binary.positions_of(self.questions.fragment_ids)
         self._columns: dict[str, np.ndarray] = {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docsearch-keyword")
         self.options = SearchOptions(
             top_k=settings.top_k,
             rerank_count=settings.rerank_count,
             keyword_count=settings.keyword_count,
-            weights=FusionWeights(settings.weight_semantic, settings.weight_keyword, settings.weight_exact),
+            weights=FusionWeights(
+                settings.weight_semantic,
+                settings.weight_keyword,
+                settings.weight_exact,
+                settings.weight_question,
+            ),
         )
 
     def close(self) -> None:
@@ -114,10 +123,16 @@ class Searcher:
 
         t = time.perf_counter()
         mask = self._mask(source, path_prefix)
+        qbits = pack_sign_bits(qvec)
         if opts.use_binary:
-            bin_pos, bin_sim = self.binary.search(pack_sign_bits(qvec), opts.rerank_count, mask)
+            bin_pos, bin_sim = self.binary.search(qbits, opts.rerank_count, mask)
+            question_mask = None if mask is None else mask[self._question_positions]
+            from_questions = self.binary.positions_of(
+                self.questions.candidates(qbits, opts.rerank_count, question_mask)
+            )
         else:
             bin_pos, bin_sim = np.zeros(0, np.int64), np.zeros(0, np.float32)
+            from_questions = np.zeros(0, np.int64)
         timings.binary = _ms(t)
 
         if pending is not None:
@@ -128,7 +143,9 @@ class Searcher:
 
         # Union of candidates, with each retriever's score where it found the fragment.
         t = time.perf_counter()
-        candidates = np.union1d(bin_pos, kw_pos[kw_pos >= 0]).astype(np.int64)
+        candidates = np.union1d(
+            np.union1d(bin_pos, kw_pos[kw_pos >= 0]), from_questions[from_questions >= 0]
+        ).astype(np.int64)
         n = len(candidates)
         binary_scores = np.full(n, np.nan, np.float32)
         binary_scores[np.searchsorted(candidates, bin_pos)] = bin_sim
@@ -145,10 +162,11 @@ class Searcher:
                 identifiers, [h for h, ok in zip(kw_headings, valid, strict=True) if ok]
             )
         semantic = self.rerank.scores(candidates, self.binary.ids[candidates], qvec)
+        question_scores, question_numbers = self.questions.best(self.binary.ids[candidates], qvec)
         timings.rerank = _ms(t)
 
         t = time.perf_counter()
-        fused = fuse(semantic, keyword_scores, exact, opts.weights)
+        fused = fuse(semantic, keyword_scores, exact, opts.weights, question_scores)
         order = np.argsort(-fused, kind="stable")
         # Parts of one long section share an address: show the best part only. Fetch a few
         # more than k so that collapsing parts still leaves k results.
@@ -164,6 +182,8 @@ class Searcher:
             seen.add((frag.source, frag.path, frag.anchor))
             if len(hits) == k:
                 break
+            number = int(question_numbers[i])
+            matched = frag.questions[number] if 0 <= number < len(frag.questions) else None
             hits.append(
                 Hit(
                     fragment=frag,
@@ -171,6 +191,8 @@ class Searcher:
                     keyword=float(keyword_scores[i]) if keyword_found[i] else None,
                     binary=None if np.isnan(binary_scores[i]) else float(binary_scores[i]),
                     float=float(semantic[i]),
+                    question=float(question_scores[i]) if matched else None,
+                    matched_question=matched,
                 )
             )
         timings.fuse = _ms(t)

@@ -44,7 +44,10 @@ if TYPE_CHECKING:
     import lance
 
 FORMAT_VERSION = 2  # 2: fragments gained `questions` and `kw_questions`
-TABLES = ("fragments", "binary", "float")
+# fragments, binary and float are row-aligned (one row per fragment, same order); the
+# question tables hold one row per generated question, keyed by (fragment id, n).
+TABLES = ("fragments", "binary", "float", "qbinary", "qfloat")
+ALIGNED = ("fragments", "binary", "float")
 META_FILE = "meta.json"
 
 # Text fields that get a full-text index; the keyword stage decides how they are weighted.
@@ -82,6 +85,23 @@ def binary_schema(dim: int) -> pa.Schema:
 
 def float_schema(dim: int) -> pa.Schema:
     return pa.schema([("id", pa.int64()), ("vector", pa.list_(pa.float16(), dim))])
+
+
+def question_binary_schema(dim: int) -> pa.Schema:
+    return pa.schema([("id", pa.int64()), ("n", pa.int32()), ("bits", pa.binary(dim // 8))])
+
+
+def question_float_schema(dim: int) -> pa.Schema:
+    return pa.schema([("id", pa.int64()), ("n", pa.int32()), ("vector", pa.list_(pa.float16(), dim))])
+
+
+def _bits_column(vectors: np.ndarray, dim: int) -> pa.Array:
+    return pa.array([b.tobytes() for b in pack_sign_bits(vectors)], pa.binary(dim // 8))
+
+
+def _float_column(vectors: np.ndarray, dim: int) -> pa.Array:
+    flat = pa.array(vectors.astype(np.float16).reshape(-1), pa.float16())
+    return pa.FixedSizeListArray.from_arrays(flat, dim)
 
 
 @dataclass(slots=True)
@@ -233,6 +253,12 @@ class IndexReader:
             self.float: lance.LanceDataset = lance.dataset(
                 str(index / "db" / "float.lance"), version=self.meta.versions["float"]
             )
+            self.qbinary: lance.LanceDataset = lance.dataset(
+                str(index / "db" / "qbinary.lance"), version=self.meta.versions["qbinary"]
+            )
+            self.qfloat: lance.LanceDataset = lance.dataset(
+                str(index / "db" / "qfloat.lance"), version=self.meta.versions["qfloat"]
+            )
         except (OSError, ValueError, RuntimeError, KeyError):
             raise IndexMissingError(
                 f"the index at {index} is damaged: rebuild it with `docsearch index DIR`"
@@ -245,11 +271,18 @@ class IndexReader:
         bits = _fixed_binary_to_numpy(table.column("bits"), self.meta.document_model.dim // 8)
         return ids, bits
 
-    def take_vectors(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, float32 vectors) of the rows at `positions`, read from disk."""
+    def load_question_bits(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All question rows: (fragment ids, question numbers, packed bits), in row order."""
+        table = self.qbinary.to_table(columns=["id", "n", "bits"])
+        bits = _fixed_binary_to_numpy(table.column("bits"), self.meta.document_model.dim // 8)
+        return table.column("id").to_numpy(), table.column("n").to_numpy(), bits
+
+    def take_vectors(self, positions: np.ndarray, table_name: str = "float") -> tuple[np.ndarray, np.ndarray]:
+        """(ids, float32 vectors) of the rows at `positions` of `float` (or `qfloat`), from disk."""
         if len(positions) == 0:
             return np.zeros(0, np.int64), np.zeros((0, self.meta.document_model.dim), np.float32)
-        table = self.float.take(np.asarray(positions, dtype=np.int64), columns=["id", "vector"])
+        dataset = self.float if table_name == "float" else self.qfloat
+        table = dataset.take(np.asarray(positions, dtype=np.int64), columns=["id", "vector"])
         ids = table.column("id").to_numpy()
         vectors = _vectors_to_numpy(table.column("vector"), self.meta.document_model.dim)
         return ids, vectors.astype(np.float32)
@@ -330,6 +363,8 @@ class IndexWriter:
                 "fragments": self._db.create_table("fragments", schema=fragment_schema()),
                 "binary": self._db.create_table("binary", schema=binary_schema(dim)),
                 "float": self._db.create_table("float", schema=float_schema(dim)),
+                "qbinary": self._db.create_table("qbinary", schema=question_binary_schema(dim)),
+                "qfloat": self._db.create_table("qfloat", schema=question_float_schema(dim)),
             }
         return self
 
@@ -371,24 +406,67 @@ class IndexWriter:
                 self._tables[name].delete(clause)
             self.dirty = True
 
-    def add(self, fragments: Sequence[Fragment], vectors: np.ndarray) -> None:
+    def add(
+        self,
+        fragments: Sequence[Fragment],
+        vectors: np.ndarray,
+        question_vectors: Sequence[np.ndarray | None] | None = None,
+    ) -> None:
+        """Rows for `fragments` in every table; `question_vectors[i]` holds one vector per
+        question of fragment i (None or empty when it has none)."""
         if not fragments:
             return
         ids = pa.array([f.id for f in fragments], pa.int64())
         dim = self.document_model.dim
-        bits = pack_sign_bits(vectors)
-        binary = pa.table(
-            {"id": ids, "bits": pa.array([b.tobytes() for b in bits], pa.binary(dim // 8))},
-            schema=binary_schema(dim),
-        )
-        flat = pa.array(vectors.astype(np.float16).reshape(-1), pa.float16())
-        floats = pa.table(
-            {"id": ids, "vector": pa.FixedSizeListArray.from_arrays(flat, dim)}, schema=float_schema(dim)
-        )
+        binary = pa.table({"id": ids, "bits": _bits_column(vectors, dim)}, schema=binary_schema(dim))
+        floats = pa.table({"id": ids, "vector": _float_column(vectors, dim)}, schema=float_schema(dim))
         self._tables["fragments"].add(fragment_rows(fragments))
         self._tables["binary"].add(binary)
         self._tables["float"].add(floats)
+        pairs = [
+            (f.id, q)
+            for f, q in zip(fragments, question_vectors or [None] * len(fragments), strict=True)
+            if q is not None and len(q)
+        ]
+        if pairs:
+            qids = pa.array([i for i, q in pairs for _ in range(len(q))], pa.int64())
+            ns = pa.array([n for _, q in pairs for n in range(len(q))], pa.int32())
+            qvectors = np.concatenate([q for _, q in pairs]).astype(np.float32)
+            self._tables["qbinary"].add(
+                pa.table(
+                    {"id": qids, "n": ns, "bits": _bits_column(qvectors, dim)},
+                    schema=question_binary_schema(dim),
+                )
+            )
+            self._tables["qfloat"].add(
+                pa.table(
+                    {"id": qids, "n": ns, "vector": _float_column(qvectors, dim)},
+                    schema=question_float_schema(dim),
+                )
+            )
         self.dirty = True
+
+    def question_vectors_for(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """Committed question vectors by fragment id ([questions, dim], in question order)."""
+        if not ids:
+            return {}
+        rows_by_id: dict[int, list[tuple[int, np.ndarray]]] = {}
+        for batch in _batches(list(ids), 2000):
+            rows = (
+                self._tables["qfloat"]
+                .search()
+                .where(_in_clause(batch))
+                .select(["id", "n", "vector"])
+                .to_arrow()
+            )
+            vecs = _vectors_to_numpy(rows.column("vector"), self.document_model.dim)
+            for i, n, v in zip(
+                rows.column("id").to_pylist(), rows.column("n").to_pylist(), vecs, strict=True
+            ):
+                rows_by_id.setdefault(i, []).append((n, v.astype(np.float32)))
+        return {
+            i: np.stack([v for _, v in sorted(rows, key=lambda r: r[0])]) for i, rows in rows_by_id.items()
+        }
 
     def commit(self, sources: dict[str, dict[str, Any]], query_model: ModelIdentity) -> IndexMeta:
         """Rebuild the full-text indexes, check row alignment, then switch meta.json over."""
@@ -426,7 +504,7 @@ class IndexWriter:
         return meta
 
     def _check_aligned(self) -> None:
-        ids = [self._tables[name].to_lance().to_table(columns=["id"]).column("id") for name in TABLES]
+        ids = [self._tables[name].to_lance().to_table(columns=["id"]).column("id") for name in ALIGNED]
         if not (ids[0].equals(ids[1]) and ids[0].equals(ids[2])):
             raise DocsearchError("internal error: index tables are out of step; nothing was committed")
 
