@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="only this source")
     p.add_argument("--path-prefix", help="only fragments whose path starts with this")
 
+    p = sub.add_parser("suggest", parents=[common], help="complete a partial query (hot links, headings)")
+    p.add_argument("partial", metavar="PARTIAL")
+    p.add_argument("--limit", "-n", type=int, default=8, metavar="N", help="at most N suggestions")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = sub.add_parser("status", parents=[common], help="describe the index")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -105,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             return _status(args)
         if args.command == "models":
             return _models(args)
+        if args.command == "suggest":
+            return _suggest(args)
         _parser().print_help()
         return 0
     except DocsearchError as exc:
@@ -311,6 +318,28 @@ def _summarize(llm: Any, query: str, result: Any, settings: Any, show: Any) -> t
     except DocsearchError as exc:
         return None, exc.message
     return summary, None
+
+
+def _suggest(args: argparse.Namespace) -> int:
+    from docsearch.search.searcher import Searcher
+    from docsearch.search.suggest import Suggester
+    from docsearch.store.tables import IndexReader
+
+    if args.limit < 1:
+        raise SettingsError("--limit must be at least 1")
+    settings = _settings(args)
+    suggester = Suggester(IndexReader(settings.index), lambda: Searcher(settings))
+    found = suggester.suggest(args.partial, args.limit)
+    if args.json:
+        payload = {"query": args.partial, "suggestions": [s.as_json() for s in found]}
+        print(json.dumps(payload, ensure_ascii=False))
+        return 0
+    from docsearch.present import sanitize
+
+    width = max((len(s.text) for s in found), default=0)
+    for s in found:
+        print(f"{sanitize(s.text):<{min(width, 60)}}  {sanitize(s.ref)}  ({s.kind})")
+    return 0
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -28,6 +28,7 @@ class Fragment:
     token_count: int
     content_hash: str  # sha256 of what is embedded: breadcrumb + text
     questions: tuple[str, ...] = ()  # LLM-written questions this fragment answers (optional)
+    hot_links: tuple[str, ...] = ()  # reserved names it defines (`fs.readFile()`, `top_k`)
 
     @property
     def ref(self) -> str:

@@ -18,6 +18,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.anchors.index import slugify
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from docsearch.index.hotlinks import hot_links
 from docsearch.model import Fragment
 
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]")
@@ -313,5 +314,7 @@ def chunk(
                 content_hash="",
             )
             digest = hashlib.sha256(frag.embedding_text.encode("utf-8")).hexdigest()
-            fragments.append(replace(frag, content_hash=digest))
+            # Hot links point at the section, so its first part carries them.
+            names = hot_links("\n".join(lines[head_line:b_start]), part_text) if part == 0 and level else ()
+            fragments.append(replace(frag, content_hash=digest, hot_links=names))
     return fragments

@@ -43,7 +43,7 @@ from docsearch.model import Fragment
 if TYPE_CHECKING:
     import lance
 
-FORMAT_VERSION = 2  # 2: fragments gained `questions` and `kw_questions`
+FORMAT_VERSION = 2  # 2: questions, hot links and question vector tables
 # fragments, binary and float are row-aligned (one row per fragment, same order); the
 # question tables hold one row per generated question, keyed by (fragment id, n).
 TABLES = ("fragments", "binary", "float", "qbinary", "qfloat")
@@ -72,6 +72,7 @@ def fragment_schema() -> pa.Schema:
             ("token_count", pa.int32()),
             ("content_hash", pa.string()),
             ("questions", pa.list_(pa.string())),
+            ("hot_links", pa.list_(pa.string())),
             ("kw_heading", pa.string()),
             ("kw_context", pa.string()),
             ("kw_questions", pa.string()),
@@ -197,6 +198,7 @@ def fragment_rows(fragments: Sequence[Fragment]) -> pa.Table:
         cols["token_count"].append(f.token_count)
         cols["content_hash"].append(f.content_hash)
         cols["questions"].append(list(f.questions))
+        cols["hot_links"].append(list(f.hot_links))
         kw_heading, kw_context, kw_questions = keyword_fields(f)
         cols["kw_heading"].append(kw_heading)
         cols["kw_context"].append(kw_context)
@@ -206,7 +208,7 @@ def fragment_rows(fragments: Sequence[Fragment]) -> pa.Table:
 
 _FRAGMENT_COLUMNS = [
     "id", "source", "path", "anchor", "part", "title", "heading", "breadcrumb", "level",
-    "line_start", "line_end", "text", "token_count", "content_hash", "questions",
+    "line_start", "line_end", "text", "token_count", "content_hash", "questions", "hot_links",
 ]  # fmt: skip
 
 
@@ -215,6 +217,7 @@ def rows_to_fragments(table: pa.Table) -> list[Fragment]:
     for row in data:
         row["breadcrumb"] = tuple(row["breadcrumb"])
         row["questions"] = tuple(row["questions"] or ())
+        row["hot_links"] = tuple(row["hot_links"] or ())
     return [Fragment(**row) for row in data]
 
 
