@@ -197,8 +197,9 @@ def _index(args: argparse.Namespace) -> int:
         f"{s.embedded} embedded) in {s.seconds:.1f} s"
     )
     if s.questions_generated or s.questions_cached or s.questions_failed:
+        price = "" if s.llm_cost_usd is None else f", ${s.llm_cost_usd:.4f}"
         print(
-            f"questions: {s.questions_generated} fragments asked ({s.llm_tokens:,} LLM tokens), "
+            f"questions: {s.questions_generated} fragments asked ({s.llm_tokens:,} LLM tokens{price}), "
             f"{s.questions_cached} from the cache, {len(s.questions_failed)} failed"
         )
         for failed in s.questions_failed:

@@ -129,6 +129,7 @@ class IndexSummary:
     questions_cached: int = 0  # fragments whose questions came from the question cache
     questions_failed: list[Skipped] = field(default_factory=list)  # (path#anchor, why)
     llm_tokens: int = 0
+    llm_cost_usd: float | None = None  # when llm_*_usd_per_mtok prices are set
     questions_embedded: int = 0  # question texts embedded (not reused) in this run
     warnings: list[Skipped] = field(default_factory=list)  # read, but with a problem (bad UTF-8)
     skipped: list[Skipped] = field(default_factory=list)  # not read at all
@@ -155,6 +156,7 @@ class IndexSummary:
                 "cached": self.questions_cached,
                 "failed": [{"ref": s.path, "reason": s.reason} for s in self.questions_failed],
                 "llm_tokens": self.llm_tokens,
+                "llm_cost_usd": None if self.llm_cost_usd is None else round(self.llm_cost_usd, 6),
                 "embedded": self.questions_embedded,
             },
             "skipped": len(self.skipped),

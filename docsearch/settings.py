@@ -45,6 +45,9 @@ class Settings:
     llm_concurrency: int = 4  # question-generation requests in flight at once
     llm_timeout: float = 60.0
     llm_max_retries: int = 4
+    # Prices per million tokens, for the cost estimate in progress and summaries (0: unknown).
+    llm_input_usd_per_mtok: float = 0.0
+    llm_output_usd_per_mtok: float = 0.0
     questions: bool = False  # generate questions per fragment when indexing (needs llm)
     summary_fragments: int = 5  # top fragments given to the LLM for a cited summary
     # Downloaded models, the model registry and the embedding cache.

@@ -48,6 +48,7 @@ class FakeLLM:
     api_key: str = "test-llm-key"  # "" accepts any request, like a local server
     faults: deque[tuple[str, float]] = field(default_factory=deque)  # ("429"|"500"|"slow"|"malformed", s)
     log: list[LLMRequest] = field(default_factory=list)
+    port: int = 0  # 0: any free port
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
 
@@ -221,8 +222,53 @@ class FakeLLM:
                     self._event("[DONE]")
                 return None
 
-        self._server = serve(Handler)
+        self._server = serve(Handler, self.port)
         return self
 
     def stop(self) -> None:
         stop(self._server)
+
+
+def heuristic_respond(system: str, user: str) -> str:
+    """Plausible deterministic answers for demos: questions built from a fragment's heading,
+    and a summary that quotes the first sentences of the first two fragments, cited."""
+    import re
+
+    if "<fragment path=" in user:  # a question-generation request
+        crumbs = re.search(r'breadcrumb="([^"]*)"', user)
+        topic = (crumbs.group(1).split(" › ")[-1] if crumbs else "this") or "this"
+        return json.dumps([f"What is {topic}?", f"How do I use {topic}?", f"Where is {topic} documented?"])
+    bodies = re.findall(r'<fragment n="(\d+)"[^>]*>\n(.*?)\n</fragment>', user, re.DOTALL)
+    if not bodies:
+        return "I don't know."
+    sentences = []
+    for n, body in bodies[:2]:
+        text = " ".join(line for line in body.splitlines() if line and not line.startswith(("|", "```", "#")))
+        first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0] if text.strip() else ""
+        if first:
+            sentences.append(f"{first} [{n}]")
+    return " ".join(sentences) or "I don't know."
+
+
+def main() -> None:
+    """Run the fake on its own, an OpenAI-compatible and Anthropic endpoint for demos:
+
+    python -m tests.fake_llm --port 8777
+    export DOCSEARCH_LLM=openai:fake DOCSEARCH_LLM_BASE_URL=http://127.0.0.1:8777/v1
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--port", type=int, default=8777)
+    parser.add_argument("--key", default="", help="require this key (default: none, like a local server)")
+    args = parser.parse_args()
+    fake = FakeLLM(respond=heuristic_respond, api_key=args.key, port=args.port).start()
+    print(f"fake LLM at {fake.endpoint} (OpenAI: {fake.endpoint}/v1); Ctrl-C to stop", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

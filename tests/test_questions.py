@@ -62,9 +62,10 @@ def test_parse_questions():
 
 
 def test_questions_are_generated_stored_and_cached(tmp_path, docs, llm, embedder):
-    settings = settings_for(tmp_path, llm)
+    settings = settings_for(tmp_path, llm, llm_input_usd_per_mtok=1.0, llm_output_usd_per_mtok=5.0)
     summary = Indexer(settings, embedder=embedder).index(docs)
     n = summary.fragments
+    assert summary.llm_cost_usd is not None and summary.llm_cost_usd > 0
     assert summary.questions_generated == n and summary.questions_cached == 0
     assert len(llm.ok()) == n and summary.llm_tokens > 0
     # The prompt is the shipped resource; the fragment is delimited data.

@@ -267,17 +267,30 @@ class Indexer:
         """Questions for new and changed fragments, and for unchanged ones that have none yet
         (those are rewritten with their committed vector, so nothing is embedded again)."""
         from docsearch.index.questions import QuestionCache, QuestionGenerator, QuestionProgress
+        from docsearch.llm.client import Usage
 
         needing = [f for f in to_write if not f.questions] + unanswered
         total = len(needing)
         done = 0
         tokens = 0
 
+        used = Usage()
+        priced = bool(self.settings.llm_input_usd_per_mtok or self.settings.llm_output_usd_per_mtok)
+
+        def cost(u: Usage) -> float | None:
+            if not priced:
+                return None  # no price configured: a local model, or one we cannot know
+            s = self.settings
+            return (
+                u.input_tokens * s.llm_input_usd_per_mtok + u.output_tokens * s.llm_output_usd_per_mtok
+            ) / 1e6
+
         def on_progress(p: QuestionProgress) -> None:
             nonlocal done, tokens
             done += p.done
-            tokens += p.usage.input_tokens + p.usage.output_tokens
-            report(Progress("questions", done, total, tokens))
+            used.add(p.usage)
+            tokens = used.input_tokens + used.output_tokens
+            report(Progress("questions", done, total, tokens, cost(used)))
 
         report(Progress("questions", 0, total))
         cache = QuestionCache(self.settings.cache_dir / "questions.sqlite")
@@ -286,6 +299,7 @@ class Indexer:
         summary.questions_cached = run.cached
         summary.questions_failed = [Skipped(ref, why) for ref, why in run.failed]
         summary.llm_tokens = run.usage.input_tokens + run.usage.output_tokens
+        summary.llm_cost_usd = cost(run.usage)
 
         def with_questions(f: Fragment) -> Fragment:
             found = run.questions.get(f.content_hash)
