@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 
-from tests.local_server import QuietHandler, serve, stop
+from tests.local_server import QuietHandler, ServedFake, serve
 
 
 @dataclass
@@ -29,7 +29,7 @@ class HubFile:
 
 
 @dataclass
-class FakeHub:
+class FakeHub(ServedFake):
     files: list[HubFile]
     revision: str = "main"
     cut_after: dict[str, int] = field(default_factory=dict)
@@ -37,12 +37,6 @@ class FakeHub:
     wrong_sha256: bool = False
     ranges: list[str] = field(default_factory=list)  # Range headers received on file downloads
     _server: ThreadingHTTPServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     def listing(self, repo: str) -> list[dict]:
         out = []
@@ -111,5 +105,3 @@ class FakeHub:
         self._server = serve(Handler)
         return self
 
-    def stop(self) -> None:
-        stop(self._server)

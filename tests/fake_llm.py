@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 
-from tests.local_server import QuietHandler, serve, stop
+from tests.local_server import QuietHandler, ServedFake, serve
 
 
 @dataclass
@@ -43,7 +43,7 @@ class LLMRequest:
 
 
 @dataclass
-class FakeLLM:
+class FakeLLM(ServedFake):
     respond: Callable[[str, str], str]
     api_key: str = "test-llm-key"  # "" accepts any request, like a local server
     faults: deque[tuple[str, float]] = field(default_factory=deque)  # ("429"|"500"|"slow"|"malformed", s)
@@ -51,12 +51,6 @@ class FakeLLM:
     port: int = 0  # 0: any free port
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     def ok(self) -> list[LLMRequest]:
         return [r for r in self.log if r.status == 200]
@@ -225,8 +219,6 @@ class FakeLLM:
         self._server = serve(Handler, self.port)
         return self
 
-    def stop(self) -> None:
-        stop(self._server)
 
 
 def heuristic_respond(system: str, user: str) -> str:
@@ -263,11 +255,7 @@ def main() -> None:
     parser.add_argument("--key", default="", help="require this key (default: none, like a local server)")
     args = parser.parse_args()
     fake = FakeLLM(respond=heuristic_respond, api_key=args.key, port=args.port).start()
-    print(f"fake LLM at {fake.endpoint} (OpenAI: {fake.endpoint}/v1); Ctrl-C to stop", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        fake.stop()
+    fake.run_until_interrupted(f"fake LLM at {fake.endpoint} (OpenAI: {fake.endpoint}/v1); Ctrl-C to stop")
 
 
 if __name__ == "__main__":

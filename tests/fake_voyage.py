@@ -26,7 +26,7 @@ from http.server import ThreadingHTTPServer
 
 import numpy as np
 
-from tests.local_server import QuietHandler, serve, stop
+from tests.local_server import QuietHandler, ServedFake, serve
 
 TOKEN_LIMITS = {"voyage-4-large": 120_000, "voyage-4": 320_000, "voyage-4-lite": 1_000_000}
 DIMENSIONS = (256, 512, 1024, 2048)
@@ -74,7 +74,7 @@ class Logged:
 
 
 @dataclass
-class FakeVoyage:
+class FakeVoyage(ServedFake):
     embed: Callable[[list[str]], np.ndarray]
     api_key: str = "test-voyage-key"
     delay: float = 0.0  # added to every request
@@ -88,9 +88,7 @@ class FakeVoyage:
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return self.endpoint + "/v1"
 
     def ok(self, input_type: str | None = None) -> list[Logged]:
         """Requests answered 200, optionally of one input type."""
@@ -206,8 +204,6 @@ class FakeVoyage:
         self._server = serve(Handler, self.port)
         return self
 
-    def stop(self) -> None:
-        stop(self._server)
 
 
 def main() -> None:
@@ -228,11 +224,7 @@ def main() -> None:
     args = parser.parse_args()
     model = load_embedder("minilm-l6-v2")
     fake = FakeVoyage(embed=model.embed_documents, api_key=args.key, delay=args.delay, port=args.port).start()
-    print(f"fake Voyage API at {fake.base_url} (key {args.key!r}); Ctrl-C to stop", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        fake.stop()
+    fake.run_until_interrupted(f"fake Voyage API at {fake.base_url} (key {args.key!r}); Ctrl-C to stop")
 
 
 if __name__ == "__main__":

@@ -33,3 +33,25 @@ def stop(server: ThreadingHTTPServer | None) -> None:
     if server is not None:
         server.shutdown()
         server.server_close()
+
+
+class ServedFake:
+    """What every fake shares once started: its address, stopping, running on its own."""
+
+    _server: ThreadingHTTPServer | None
+
+    @property
+    def endpoint(self) -> str:
+        assert self._server is not None, "start() the fake first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        stop(self._server)
+
+    def run_until_interrupted(self, banner: str) -> None:
+        print(banner, flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            self.stop()
