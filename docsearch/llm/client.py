@@ -16,12 +16,15 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import httpx
 
 from docsearch.errors import ServiceError, SettingsError
 from docsearch.retry import Backoff
+
+if TYPE_CHECKING:
+    from docsearch.settings import Settings
 
 Provider = Literal["anthropic", "openai"]
 
@@ -319,7 +322,7 @@ class LLMClient:
                     await asyncio.sleep(self.backoff.delay(attempt, exc))
 
 
-def client_from_settings(settings: Any) -> LLMClient | None:
+def client_from_settings(settings: Settings) -> LLMClient | None:
     """The configured LLM, or None when `llm` is not set (everything works without one)."""
     if not settings.llm:
         return None
