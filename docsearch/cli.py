@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dimension", type=int, metavar="N", help="vector size for Voyage models: 2048, 1024, 512 or 256"
     )
+    p.add_argument("--base-url", metavar="URL", help="where this source is published (for links to it)")
     p.add_argument(
         "--questions",
         action="store_true",
@@ -112,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             return _models(args)
         if args.command == "suggest":
             return _suggest(args)
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            return _tui(args)
         _parser().print_help()
         return 0
     except DocsearchError as exc:
@@ -162,7 +165,9 @@ def _index(args: argparse.Namespace) -> int:
             )
 
         with bar:
-            summary = indexer.index(args.folder, args.source, args.include, args.exclude, on_progress)
+            summary = indexer.index(
+                args.folder, args.source, args.include, args.exclude, on_progress, base_url=args.base_url
+            )
     else:
         last: dict[str, int] = {}
         t0 = time.perf_counter()
@@ -183,7 +188,9 @@ def _index(args: argparse.Namespace) -> int:
                     label = "embedding" if p.stage == "embed" else "questions"
                     print(f"{label} {p.done}/{p.total} {detail}".rstrip(), file=sys.stderr)
 
-        summary = indexer.index(args.folder, args.source, args.include, args.exclude, on_progress)
+        summary = indexer.index(
+            args.folder, args.source, args.include, args.exclude, on_progress, base_url=args.base_url
+        )
 
     if args.json:
         print(json.dumps(summary.as_json()))
@@ -319,6 +326,15 @@ def _summarize(llm: Any, query: str, result: Any, settings: Any, show: Any) -> t
     except DocsearchError as exc:
         return None, exc.message
     return summary, None
+
+
+def _tui(args: argparse.Namespace) -> int:
+    from docsearch.llm.client import client_from_settings
+    from docsearch.tui.app import DocsearchApp
+
+    settings = _settings(args)
+    DocsearchApp(settings, llm=client_from_settings(settings)).run()
+    return 0
 
 
 def _suggest(args: argparse.Namespace) -> int:

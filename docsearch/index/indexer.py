@@ -66,6 +66,7 @@ class Indexer:
         include: Iterable[str] = (),
         exclude: Iterable[str] = (),
         progress: ProgressCallback | None = None,
+        base_url: str | None = None,
     ) -> IndexSummary:
         started = time.perf_counter()
         report = progress or (lambda _p: None)
@@ -201,7 +202,10 @@ class Indexer:
 
             report(Progress("write", 0, 1))
             sources = dict(writer.meta.sources) if writer.meta else {}
+            if base_url is None and name in sources:
+                base_url = sources[name].get("base_url")  # kept until given again
             sources[name] = {
+                "base_url": base_url,
                 "root": str(root),
                 "files": summary.files,
                 "fragments": summary.fragments,

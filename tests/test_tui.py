@@ -1,0 +1,196 @@
+"""The Textual UI through Pilot, and once through the real binary in tmux."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+from textual.widgets import Markdown, OptionList
+
+from docsearch.search.searcher import Searcher
+from docsearch.tui.app import DocsearchApp, EmptyIndexScreen, HelpScreen
+from tests.conftest import ROOT, make_settings
+
+SIZE = (100, 30)
+# Async tests run on anyio's pytest plugin (anyio comes with httpx): no extra dependency.
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def app_for(corpus_index, embedder, **kw) -> DocsearchApp:
+    settings = make_settings(corpus_index)
+    return DocsearchApp(settings, searcher_factory=lambda: Searcher(settings, embedder=embedder), **kw)
+
+
+async def until(pilot, condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.02)
+
+
+async def type_query(pilot, app: DocsearchApp, text: str) -> None:
+    await until(pilot, lambda: app.searcher is not None)
+    await pilot.press(*text)
+    await until(pilot, lambda: app.result is not None and app.result.query == " ".join(text.split()))
+    await until(pilot, lambda: app.paint_ms)  # the results reached the screen
+
+
+async def test_typing_finds_and_previews_the_fragment(corpus_index, embedder):
+    app = app_for(corpus_index, embedder)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, app, "exit codes")
+        assert app.result.hits[0].fragment.ref == "cli.md#exit-codes"
+        assert app.query_one("#results", OptionList).option_count == len(app.result.hits)
+        preview = app.query_one("#preview", Markdown)
+        assert "cli.md#exit-codes" in preview.source and "| code | meaning |" in preview.source
+        status = str(app.query_one("#status").render())
+        assert "total" in status and "painted" in status and "fragments" in status
+
+
+async def test_keyboard_navigation(corpus_index, embedder):
+    app = app_for(corpus_index, embedder)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, app, "index")
+        app.query_one("#suggestions").remove_class("visible")
+        await pilot.press("escape", "down")  # query → results
+        assert app.focused is app.query_one("#results")
+        await pilot.press("down")
+        second = app.result.hits[1]
+        assert app.selected is second
+        assert second.fragment.ref in app.query_one("#preview", Markdown).source
+        await pilot.press("enter")
+        assert app.focused is app.query_one("#preview-pane")
+        await pilot.press("escape")
+        assert app.focused is app.query_one("#query")
+
+
+async def test_a_newer_query_wins_over_an_older_slow_one(corpus_index, embedder):
+    settings = make_settings(corpus_index)
+
+    class SlowFirst(Searcher):
+        def search(self, query, *args, **kwargs):
+            if query == "storage":
+                time.sleep(1.0)  # the older search is still running when the newer one ends
+            return super().search(query, *args, **kwargs)
+
+    app = DocsearchApp(settings, searcher_factory=lambda: SlowFirst(settings, embedder=embedder))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.searcher is not None)
+        query = app.query_one("#query")
+        query.value = "storage"
+        await pilot.pause(0.05)
+        query.value = "exit codes"
+        await until(pilot, lambda: app.result is not None and app.result.query == "exit codes")
+        await pilot.pause(1.3)  # the slow search has finished by now
+        assert app.result.query == "exit codes"
+        assert app.result.hits[0].fragment.ref == "cli.md#exit-codes"
+
+
+async def test_keys_typed_while_loading_are_searched(corpus_index, embedder):
+    settings = make_settings(corpus_index)
+
+    def slow_factory() -> Searcher:
+        time.sleep(0.8)  # like lancedb and the model loading
+        return Searcher(settings, embedder=embedder)
+
+    app = DocsearchApp(settings, searcher_factory=slow_factory)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"exit codes")
+        assert app.searcher is None  # typed before anything could search
+        await until(pilot, lambda: app.result is not None)
+        assert app.result.query == "exit codes" and app.result.hits[0].fragment.ref == "cli.md#exit-codes"
+
+
+async def test_missing_index_explains_how_to_build_one(tmp_path):
+    app = DocsearchApp(make_settings(tmp_path / "nothing-here"))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, EmptyIndexScreen) and app.screen.query("#message"))
+        assert "docsearch index ./docs" in str(app.screen.query_one("#message").render())
+
+
+async def test_help_and_hot_link_suggestion(corpus_index, embedder):
+    app = app_for(corpus_index, embedder)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await type_query(pilot, app, "voyage_d")
+        assert app.suggestions[0].text == "voyage_dimension"
+        assert app.query_one("#suggestions").has_class("visible")
+        await pilot.press("down", "enter")  # into the drop-down, take the hot link
+        await until(pilot, lambda: app.result is not None and app.result.query == "voyage_dimension")
+        assert app.result.hits[0].fragment.ref == "configuration.md#model-and-api-settings"
+
+
+async def test_summary_streams_with_citations(corpus_index, embedder):
+    from docsearch.llm.client import LLMClient, parse_llm
+    from tests.fake_llm import FakeLLM
+
+    fake = FakeLLM(respond=lambda s, u: "Exit code 4 means there is no index [1].", api_key="").start()
+    try:
+        llm = LLMClient(parse_llm("openai:local", fake.endpoint + "/v1"))
+        app = app_for(corpus_index, embedder, llm=llm)
+        async with app.run_test(size=SIZE) as pilot:
+            await type_query(pilot, app, "exit codes")
+            await pilot.press("ctrl+s")
+            summary = app.query_one("#summary-text", Markdown)
+            await until(pilot, lambda: "[1] `cli.md#exit-codes`" in summary.source)
+            assert "Exit code 4 means there is no index [1]." in summary.source
+            assert len(fake.ok()) == 1  # on demand, not per keystroke
+    finally:
+        fake.stop()
+
+
+async def test_document_escape_sequences_never_reach_the_screen(tmp_path, embedder):
+    from docsearch.index.indexer import Indexer
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "evil.md").write_text(
+        "# Evil \x1b]0;pwned\x07title\n\nText with \x1b[31mred\x1b[0m and a bell\x07.\n"
+    )
+    settings = make_settings(tmp_path / "idx")
+    Indexer(settings, embedder=embedder).index(docs)
+    app = DocsearchApp(settings, searcher_factory=lambda: Searcher(settings, embedder=embedder))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, app, "evil red")
+        assert "\x1b" not in app.query_one("#preview", Markdown).source
+        for option in range(app.query_one("#results", OptionList).option_count):
+            prompt = app.query_one("#results", OptionList).get_option_at_index(option).prompt
+            assert "\x1b" not in str(prompt) and "\x07" not in str(prompt)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_real_binary_in_tmux(corpus_index):
+    session = "docsearch"
+    # A private tmux server (its own socket, no config): the user's tmux is left alone.
+    tmux = ["tmux", "-L", f"docsearch-test-{time.monotonic_ns()}", "-f", "/dev/null"]
+    command = f"cd {ROOT} && DOCSEARCH_INDEX={corpus_index} {sys.executable} -m docsearch"
+    subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command], check=True)
+    try:
+        deadline = time.monotonic() + 30
+        screen = ""
+        while time.monotonic() < deadline and "ready" not in screen:
+            time.sleep(0.2)
+            screen = subprocess.run(
+                [*tmux, "capture-pane", "-t", session, "-p"], capture_output=True, text=True
+            ).stdout
+        subprocess.run([*tmux, "send-keys", "-t", session, "exit codes"], check=True)
+        while time.monotonic() < deadline and "cli.md#exit-codes" not in screen:
+            time.sleep(0.2)
+            screen = subprocess.run(
+                [*tmux, "capture-pane", "-t", session, "-p"], capture_output=True, text=True
+            ).stdout
+        assert "cli.md#exit-codes" in screen and "total" in screen
+    finally:
+        subprocess.run([*tmux, "kill-server"], check=False)
