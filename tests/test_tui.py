@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -98,14 +99,17 @@ async def test_a_newer_query_wins_over_an_older_slow_one(corpus_index, embedder)
 async def test_keys_typed_while_loading_are_searched(corpus_index, embedder):
     settings = make_settings(corpus_index)
 
+    loaded = threading.Event()
+
     def slow_factory() -> Searcher:
-        time.sleep(0.8)  # like lancedb and the model loading
+        loaded.wait(30)  # like lancedb and the model loading, until the test has typed
         return Searcher(settings, embedder=embedder)
 
     app = DocsearchApp(settings, searcher_factory=slow_factory)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"exit codes")
         assert app.searcher is None  # typed before anything could search
+        loaded.set()
         await until(pilot, lambda: app.result is not None)
         assert app.result.query == "exit codes" and app.result.hits[0].fragment.ref == "cli.md#exit-codes"
 
@@ -178,7 +182,7 @@ def test_real_binary_in_tmux(corpus_index):
     command = f"cd {ROOT} && DOCSEARCH_INDEX={corpus_index} {sys.executable} -m docsearch"
     subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command], check=True)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         screen = ""
         while time.monotonic() < deadline and "ready" not in screen:
             time.sleep(0.2)
@@ -191,6 +195,11 @@ def test_real_binary_in_tmux(corpus_index):
             screen = subprocess.run(
                 [*tmux, "capture-pane", "-t", session, "-p"], capture_output=True, text=True
             ).stdout
-        assert "cli.md#exit-codes" in screen and "total" in screen
+        size = subprocess.run(
+            [*tmux, "display-message", "-p", "-t", session, "#{pane_width}x#{pane_height}"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        assert "cli.md#exit-codes" in screen and "total" in screen, f"pane {size}:\n{screen}"
     finally:
         subprocess.run([*tmux, "kill-server"], check=False)
