@@ -54,7 +54,7 @@ async def test_typing_finds_and_previews_the_fragment(corpus_index, embedder):
         preview = app.query_one("#preview", Markdown)
         assert "cli.md#exit-codes" in preview.source and "| code | meaning |" in preview.source
         status = str(app.query_one("#status").render())
-        assert "total" in status and "painted" in status and "fragments" in status
+        assert "total" in status and "on screen" in status and "fragments" in status
 
 
 async def test_keyboard_navigation(corpus_index, embedder):
@@ -203,3 +203,18 @@ def test_real_binary_in_tmux(corpus_index):
         assert "cli.md#exit-codes" in screen and "total" in screen, f"pane {size}:\n{screen}"
     finally:
         subprocess.run([*tmux, "kill-server"], check=False)
+
+
+async def test_copy_gives_the_published_url(tmp_path, docs, embedder):
+    from docsearch.index.indexer import Indexer
+
+    settings = make_settings(tmp_path / "idx")
+    Indexer(settings, embedder=embedder).index(docs, base_url="https://example.org/manual/")
+    Indexer(settings, embedder=embedder).index(docs)  # a later run keeps the base URL
+    app = DocsearchApp(settings, searcher_factory=lambda: Searcher(settings, embedder=embedder))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, app, "exit codes")
+        await pilot.press("ctrl+y")
+        assert app.clipboard == "https://example.org/manual/cli.html#exit-codes"
+        await pilot.press("ctrl+f")  # the only source, then all again
+        await until(pilot, lambda: app.source_filter == "docs")

@@ -51,19 +51,19 @@ def score_bar(score: float, top: float, width: int = 6) -> str:
     return ("█" * full + (SCORE_BAR[rest] if rest else "")).ljust(width, " ")
 
 
-def result_label(hit: Hit, top: float) -> Text:
+def result_label(hit: Hit, top: float, width: int = 60) -> Text:
+    """Two lines per result, each cut to `width` with an ellipsis: a list that wraps is hard to scan."""
     f = hit.fragment
-    # Two lines per result, cut with an ellipsis rather than wrapped: the list stays scannable.
-    label = Text(no_wrap=True, overflow="ellipsis")
-    label.append(sanitize(f.heading or f.title), style="bold")
+    first = Text(sanitize(f.heading or f.title), style="bold")
     crumbs = " › ".join(f.breadcrumb[:-1]) if f.heading else ""
     if crumbs:
-        label.append(f"  {sanitize(crumbs)}", style="dim")
-    label.append("\n")
-    label.append(f"{score_bar(hit.score, top)} ", style="green")
-    label.append(sanitize(f.ref), style="cyan")
-    label.append(f"  {sanitize(f.source)}", style="dim")
-    return label
+        first.append(f"  {sanitize(crumbs)}", style="dim")
+    second = Text(f"{score_bar(hit.score, top)} ", style="green")
+    second.append(sanitize(f.ref), style="cyan")
+    second.append(f"  {sanitize(f.source)}", style="dim")
+    for line in (first, second):
+        line.truncate(max(width, 10), overflow="ellipsis")
+    return Text("\n").join([first, second])
 
 
 def fragment_markdown(hit: Hit) -> str:
@@ -264,7 +264,8 @@ class DocsearchApp(App[None]):
         results.clear_options()
         hits = result.hits if result else []
         top = hits[0].score if hits else 0.0
-        results.add_options([Option(result_label(h, top), id=str(i)) for i, h in enumerate(hits)])
+        width = results.content_size.width - 2 if results.content_size.width > 12 else 60
+        results.add_options([Option(result_label(h, top, width), id=str(i)) for i, h in enumerate(hits)])
         if hits:
             results.highlighted = 0
             self._preview(hits[0])
@@ -286,13 +287,13 @@ class DocsearchApp(App[None]):
         if typed is not None:
             ms = (time.perf_counter() - typed) * 1000
             self.paint_ms.append(ms)
-            paint = f" · painted {ms:.0f} ms after the keystroke"
+            paint = f" · on screen {ms:.0f} ms after the key"
         t = self._timings
         if t is None:
             return
         self._set_status(
-            f"{count} results · embed {t.embed:.1f} · keyword {t.keyword:.1f} · binary {t.binary:.1f} "
-            f"· rerank {t.rerank:.1f} · total {t.total:.1f} ms{paint}"
+            f"{count} results · embed {t.embed:.0f} · keyword {t.keyword:.0f} · binary {t.binary:.1f} "
+            f"· rerank {t.rerank:.0f} · total {t.total:.0f} ms{paint}"
         )
 
     def _show_suggestions(self, suggestions: list[Suggestion]) -> None:
