@@ -88,3 +88,19 @@ def test_fusion_formula():
     ]
     assert query_identifiers("call readFileSync()") == ["readfilesync"]
     assert exact_matches(["fs.readfile"], ["fs.readFile(path)", "Reading"]).tolist() == [1.0, 0.0]
+
+
+def test_fusion_question_term():
+    w = FusionWeights(semantic=1.0, keyword=0.0, exact=0.0, question=0.5)
+    out = fuse(np.array([0.5, 0.5]), np.zeros(2), np.zeros(2), w, np.array([0.8, -0.3]))
+    np.testing.assert_allclose(out, [0.5 + 0.4, 0.5])  # a negative question cosine adds nothing
+
+
+def test_last_word_matches_as_a_prefix(searcher):
+    assert searcher.keyword.complete("embe")[0] == "embedding"
+    assert searcher.keyword.complete("x") == ["x"]
+    # Half-typed words: the keyword stage completes them from the indexed vocabulary.
+    refs = [h.fragment.ref for h in searcher.search("crash saf", top_k=3, prefix_last=True).hits]
+    assert "storage.md#crash-safety" in refs
+    refs = [h.fragment.ref for h in searcher.search("which exit cod", top_k=3, prefix_last=True).hits]
+    assert "cli.md#exit-codes" in refs

@@ -13,6 +13,7 @@ its content words.
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 # Words inside identifiers: fooBar, FooBar, HTTPServer, foo2Bar.
 _CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _IDENT_RE = re.compile(r"[A-Za-z_$][\w$]*")
+_WORD_RE = re.compile(r"[a-z0-9_]{2,}")
 
 HEADING_BOOST = 3.0
 CONTEXT_BOOST = 1.5
@@ -72,6 +74,34 @@ def filter_clause(source: str | None, path_prefix: str | None) -> str | None:
 class KeywordRetriever:
     def __init__(self, reader: IndexReader) -> None:
         self._dataset = reader.fragments
+        self._vocabulary: list[str] | None = None  # sorted words, for prefix completion
+        self._frequency: dict[str, int] = {}
+
+    def _words(self) -> list[str]:
+        """Every word of the indexed text, sorted, built on first use (search as you type)."""
+        if self._vocabulary is None:
+            counts: dict[str, int] = {}
+            table = self._dataset.to_table(columns=["kw_heading", "kw_context", "kw_questions", "text"])
+            for column in table.columns:
+                for value in column.to_pylist():
+                    for word in _WORD_RE.findall((value or "").lower()):
+                        counts[word] = counts.get(word, 0) + 1
+            self._frequency = counts
+            self._vocabulary = sorted(counts)
+        return self._vocabulary
+
+    def complete(self, prefix: str, limit: int = 4) -> list[str]:
+        """The most frequent indexed words that start with `prefix` (the word being typed)."""
+        prefix = prefix.lower()
+        if len(prefix) < 2:
+            return [prefix] if prefix else []
+        words = self._words()
+        start = bisect.bisect_left(words, prefix)
+        end = bisect.bisect_left(words, prefix + "\uffff")
+        found = sorted(words[start:end], key=lambda w: -self._frequency[w])[:limit]
+        if prefix in self._frequency and prefix not in found:
+            found = [prefix, *found[: limit - 1]]
+        return found or [prefix]
 
     def search(
         self, query: str, limit: int, where: str | None = None

@@ -11,6 +11,7 @@ tables, the packed bits and the embedder.
 
 from __future__ import annotations
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ class SearchOptions:
     weights: FusionWeights = field(default_factory=FusionWeights)
     use_keyword: bool = True
     use_binary: bool = True
+
+
+_TRAILING_WORD_RE = re.compile(r"\w+$")
 
 
 def _ms(start: float) -> float:
@@ -98,7 +102,10 @@ class Searcher:
         source: str | None = None,
         path_prefix: str | None = None,
         options: SearchOptions | None = None,
+        prefix_last: bool = False,
     ) -> SearchResult:
+        """`prefix_last`: the last word is still being typed, so the keyword stage also matches
+        the indexed words it begins (search as you type); the query vector is unchanged."""
         opts = options or self.options
         k = opts.top_k if top_k is None else top_k
         timings = Timings()
@@ -110,8 +117,14 @@ class Searcher:
 
         def run_keyword() -> tuple[np.ndarray, np.ndarray, list[str], float]:
             t = time.perf_counter()
+            text = query
+            if prefix_last:
+                # Complete the trailing word characters: "fs.readF" completes "readF".
+                stem = _TRAILING_WORD_RE.search(query)
+                if stem:
+                    text = query[: stem.start()] + " " + " ".join(self.keyword.complete(stem.group(0)))
             ids, scores, headings = self.keyword.search(
-                query, opts.keyword_count, filter_clause(source, path_prefix)
+                text, opts.keyword_count, filter_clause(source, path_prefix)
             )
             return ids, scores, headings, _ms(t)
 

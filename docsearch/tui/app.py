@@ -246,7 +246,10 @@ class DocsearchApp(App[None]):
     def _search(self, query: str, seq: int, source: str | None) -> None:
         assert self.searcher is not None and self.suggester is not None
         try:
-            result = self.searcher.search(query, top_k=self.settings.top_k, source=source)
+            # Unless the query ends in a space, its last word is still being typed.
+            result = self.searcher.search(
+                query, top_k=self.settings.top_k, source=source, prefix_last=not query.endswith(" ")
+            )
             suggestions = self.suggester.suggest(query, limit=6)
         except DocsearchError as exc:
             self.call_from_thread(self.notify, sanitize(exc.message), severity="error")
