@@ -1,0 +1,64 @@
+"""Snapshots of the main screens (pytest-textual-snapshot). Update with `pytest --snapshot-update`
+after a deliberate change, and look at the SVGs in tests/__snapshots__ before committing."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from docsearch.search.searcher import Searcher
+from docsearch.tui.app import DocsearchApp
+from tests.conftest import make_settings
+
+SIZE = (100, 30)
+
+
+def fixed_status(app: DocsearchApp) -> None:
+    # Timings and sizes differ from run to run; the snapshot is about the layout.
+    app.query_one("#status").update("10 results · timings hidden in snapshots")
+
+
+async def settle(pilot, condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        await pilot.pause(0.02)
+
+
+def test_main_screen_with_results(snap_compare, corpus_index, embedder):
+    settings = make_settings(corpus_index)
+    app = DocsearchApp(settings, searcher_factory=lambda: Searcher(settings, embedder=embedder))
+
+    async def run_before(pilot) -> None:
+        await settle(pilot, lambda: app.searcher is not None)
+        await pilot.press(*"exit codes")
+        await settle(
+            pilot, lambda: app.result is not None and app.result.query == "exit codes" and app.paint_ms
+        )
+        await pilot.press("escape")  # close the suggestions
+        await pilot.pause(0.1)
+        fixed_status(app)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen(snap_compare, corpus_index, embedder):
+    settings = make_settings(corpus_index)
+    app = DocsearchApp(settings, searcher_factory=lambda: Searcher(settings, embedder=embedder))
+
+    async def run_before(pilot) -> None:
+        await settle(pilot, lambda: app.searcher is not None)
+        fixed_status(app)
+        await pilot.press("f1")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_empty_index_screen(snap_compare, tmp_path):
+    # A relative path that exists nowhere, so that the message is the same on every machine.
+    app = DocsearchApp(make_settings(Path("no-index-here")))
+
+    async def run_before(pilot) -> None:
+        await settle(pilot, lambda: app.screen.query("#message"))
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
