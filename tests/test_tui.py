@@ -12,7 +12,7 @@ import pytest
 from textual.widgets import Markdown, OptionList
 
 from docsearch.search.searcher import Searcher
-from docsearch.tui.app import DocsearchApp, EmptyIndexScreen, HelpScreen
+from docsearch.tui.app import DocsearchApp, EmptyIndexScreen, HelpScreen, highlight_terms
 from tests.conftest import ROOT, make_settings
 
 SIZE = (100, 30)
@@ -151,6 +151,12 @@ async def test_summary_streams_with_citations(corpus_index, embedder):
             await until(pilot, lambda: "[1] `cli.md#exit-codes`" in summary.source)
             assert "Exit code 4 means there is no index [1]." in summary.source
             assert len(fake.ok()) == 1  # on demand, not per keystroke
+            # Citations are selectable and jump to their result.
+            await until(pilot, lambda: app.query_one("#citations", OptionList).option_count == 1)
+            app.query_one("#results", OptionList).highlighted = 2
+            app.query_one("#citations", OptionList).focus()
+            await pilot.press("down", "enter")
+            assert app.focused is app.query_one("#results") and app.selected is app.result.hits[0]
     finally:
         fake.stop()
 
@@ -218,3 +224,15 @@ async def test_copy_gives_the_published_url(tmp_path, docs, embedder):
         assert app.clipboard == "https://example.org/manual/cli.html#exit-codes"
         await pilot.press("ctrl+f")  # the only source, then all again
         await until(pilot, lambda: app.source_filter == "docs")
+
+
+def test_query_terms_are_highlighted_outside_code_and_links():
+    text = (
+        "Read a file with `fs.readFile` and [files](files.md#file-x).\n"
+        "```js\nconst file = 1\n```\nFiles are read."
+    )
+    assert highlight_terms(text, "how to read file") == (
+        "**Read** a **file** with `fs.readFile` and [**files**](files.md#file-x).\n"
+        "```js\nconst file = 1\n```\n**Files** are **read**."
+    )
+    assert highlight_terms(text, "the a") == text

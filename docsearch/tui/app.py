@@ -12,6 +12,7 @@ The app is a thin shell over the same `Searcher` the CLI uses:
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import time
@@ -66,11 +67,42 @@ def result_label(hit: Hit, top: float, width: int = 60) -> Text:
     return Text("\n").join([first, second])
 
 
-def fragment_markdown(hit: Hit) -> str:
+_STOP_WORDS = frozenset(
+    {"the", "and", "for", "how", "what", "why", "when", "which", "with", "does"}
+    | {"from", "into", "this", "that", "are", "can", "use"}
+)
+# Spans that must stay byte for byte: inline code, link targets, autolinks and HTML tags.
+_PROTECTED_RE = re.compile(r"(`[^`]*`|\]\([^)]*\)|<[^>\n]+>)")
+_FENCE_RE = re.compile(r"^\s{0,3}(```|~~~)")
+
+
+def highlight_terms(markdown: str, query: str) -> str:
+    """Bold the words of `query` in `markdown`, outside code and link targets."""
+    words = re.findall(r"\w+", query.lower())
+    terms = sorted({w for w in words if len(w) >= 3 and w not in _STOP_WORDS})
+    if not terms:
+        return markdown
+    word_re = re.compile(r"\b(?:" + "|".join(map(re.escape, terms)) + r")\w*", re.IGNORECASE)
+    out: list[str] = []
+    in_fence = False
+    for line in markdown.split("\n"):
+        if _FENCE_RE.match(line):
+            in_fence = not in_fence
+        if in_fence or _FENCE_RE.match(line):
+            out.append(line)
+            continue
+        parts = _PROTECTED_RE.split(line)
+        for i in range(0, len(parts), 2):  # even parts are ordinary text
+            parts[i] = word_re.sub(lambda m: f"**{m.group(0)}**", parts[i])
+        out.append("".join(parts))
+    return "\n".join(out)
+
+
+def fragment_markdown(hit: Hit, query: str = "") -> str:
     f = hit.fragment
     crumbs = " › ".join(f.breadcrumb)
     head = f"**{sanitize(crumbs)}**  \n`{sanitize(f.ref)}` · line {f.line_start} · {sanitize(f.source)}\n\n"
-    return head + sanitize(f.text)
+    return head + highlight_terms(sanitize(f.text), query)
 
 
 class MessageScreen(Screen[None]):
@@ -156,6 +188,7 @@ class DocsearchApp(App[None]):
         self._typed_at: dict[int, float] = {}  # query sequence number → when it was typed
         self.paint_ms: list[float] = []  # keystroke → results painted, per shown search
         self._timings: Timings | None = None
+        self.citations: list[Any] = []  # the last summary's valid citations
 
     # --- layout --------------------------------------------------------------------------
 
@@ -168,6 +201,7 @@ class DocsearchApp(App[None]):
                 yield Markdown("", id="preview")
         with VerticalScroll(id="summary"):
             yield Markdown("", id="summary-text")
+            yield OptionList(id="citations")
         yield Static("loading the index and the model…", id="status")
         yield Footer()
 
@@ -313,7 +347,8 @@ class DocsearchApp(App[None]):
         box.set_class(bool(useful) and query.has_focus, "visible")
 
     def _preview(self, hit: Hit) -> None:
-        self.query_one("#preview", Markdown).update(fragment_markdown(hit))
+        query = self.result.query if self.result else ""
+        self.query_one("#preview", Markdown).update(fragment_markdown(hit, query))
         self.query_one("#preview-pane", VerticalScroll).scroll_home(animate=False)
 
     @property
@@ -492,3 +527,17 @@ class DocsearchApp(App[None]):
             where = f"`{c.path}#{c.anchor}`" if c.valid else "not among the results (flagged)"
             lines.append(f"- [{c.n}] {where}")
         await view.update("\n".join(lines))
+        # The citations again, as a list one can select: Enter jumps to the cited result.
+        self.citations = [c for c in summary.citations if c.valid]
+        box = self.query_one("#citations", OptionList)
+        box.clear_options()
+        for c in self.citations:
+            box.add_option(Option(Text(f"[{c.n}] {sanitize(f'{c.path}#{c.anchor}')}", style="cyan")))
+
+    @on(OptionList.OptionSelected, "#citations")
+    def _citation_chosen(self, event: OptionList.OptionSelected) -> None:
+        cited = self.citations[event.option_index]
+        results = self.query_one("#results", OptionList)
+        if self.result is not None and cited.n <= len(self.result.hits):
+            results.highlighted = cited.n - 1
+            results.focus()
