@@ -236,3 +236,27 @@ def test_query_terms_are_highlighted_outside_code_and_links():
         "```js\nconst file = 1\n```\n**Files** are **read**."
     )
     assert highlight_terms(text, "the a") == text
+
+
+async def test_summary_after_a_pause_and_small_terminal(corpus_index, embedder):
+    from docsearch.llm.client import LLMClient, parse_llm
+    from tests.fake_llm import FakeLLM
+
+    fake = FakeLLM(respond=lambda s, u: "See the table [1].", api_key="").start()
+    try:
+        settings = make_settings(corpus_index, summary_pause=0.3)
+        app = DocsearchApp(
+            settings,
+            searcher_factory=lambda: Searcher(settings, embedder=embedder),
+            llm=LLMClient(parse_llm("openai:local", fake.endpoint + "/v1")),
+        )
+        async with app.run_test(size=(80, 24)) as pilot:  # the smallest terminal we support
+            await type_query(pilot, app, "exit codes")
+            summary = app.query_one("#summary-text", Markdown)
+            await until(pilot, lambda: "See the table [1]." in summary.source)
+            assert len(fake.ok()) == 1  # once, for the query typed last, not per keystroke
+            await pilot.resize_terminal(120, 40)
+            await pilot.pause(0.1)
+            assert app.result.hits[0].fragment.ref == "cli.md#exit-codes"
+    finally:
+        fake.stop()

@@ -189,6 +189,7 @@ class DocsearchApp(App[None]):
         self.paint_ms: list[float] = []  # keystroke → results painted, per shown search
         self._timings: Timings | None = None
         self.citations: list[Any] = []  # the last summary's valid citations
+        self._pause_timer: Any = None  # pending summary-after-a-pause, if configured
 
     # --- layout --------------------------------------------------------------------------
 
@@ -267,6 +268,9 @@ class DocsearchApp(App[None]):
         self._start_search(event.value)
 
     def _start_search(self, query: str) -> None:
+        if self._pause_timer is not None:
+            self._pause_timer.stop()  # still typing: no summary yet
+            self._pause_timer = None
         self._seq += 1
         self._typed_at[self._seq] = time.perf_counter()
         if self.searcher is None:
@@ -325,6 +329,9 @@ class DocsearchApp(App[None]):
             ms = (time.perf_counter() - typed) * 1000
             self.paint_ms.append(ms)
             paint = f" · on screen {ms:.0f} ms after the key"
+        if self.llm is not None and self.settings.summary_pause > 0 and count:
+            # Summaries cost tokens: only once the user has stopped typing for a while.
+            self._pause_timer = self.set_timer(self.settings.summary_pause, lambda: self._auto_summary(seq))
         t = self._timings
         if t is None:
             return
@@ -489,6 +496,11 @@ class DocsearchApp(App[None]):
         self.source_filter = cycle[(cycle.index(self.source_filter) + 1) % len(cycle)]
         self.notify(f"source: {self.source_filter or 'all'}")
         self._start_search(self.query_one("#query", Input).value)
+
+    def _auto_summary(self, seq: int) -> None:
+        self._pause_timer = None
+        if seq == self._seq and not self.query_one("#summary").has_class("visible"):
+            self.action_summary()
 
     def action_summary(self) -> None:
         panel = self.query_one("#summary", VerticalScroll)
