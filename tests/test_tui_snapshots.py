@@ -1,16 +1,31 @@
 """Snapshots of the main screens (pytest-textual-snapshot). Update with `pytest --snapshot-update`
-after a deliberate change, and look at the SVGs in tests/__snapshots__ before committing."""
+after a deliberate change, and look at the SVGs in tests/__snapshots__ before committing.
+
+They search a small fixed corpus (tests/data/snapshot-docs), not the manual, so that editing
+the manual does not change the pictures."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+import pytest
+
 from docsearch.search.searcher import Searcher
 from docsearch.tui.app import DocsearchApp
 from tests.conftest import make_settings
 
 SIZE = (100, 30)
+SNAPSHOT_DOCS = Path(__file__).parent / "data" / "snapshot-docs"
+
+
+@pytest.fixture(scope="module")
+def snapshot_index(tmp_path_factory, embedder) -> Path:
+    from docsearch.index.indexer import Indexer
+
+    index = tmp_path_factory.mktemp("snapshot-index") / "idx"
+    Indexer(make_settings(index), embedder=embedder).index(SNAPSHOT_DOCS, source="docs")
+    return index
 
 
 def fixed_status(app: DocsearchApp) -> None:
@@ -24,8 +39,8 @@ async def settle(pilot, condition, timeout: float = 20.0) -> None:
         await pilot.pause(0.02)
 
 
-def test_main_screen_with_results(snap_compare, corpus_index, embedder):
-    settings = make_settings(corpus_index)
+def test_main_screen_with_results(snap_compare, snapshot_index, embedder):
+    settings = make_settings(snapshot_index)
     app = DocsearchApp(settings, searcher_factory=lambda: Searcher(settings, embedder=embedder))
 
     async def run_before(pilot) -> None:
@@ -41,8 +56,8 @@ def test_main_screen_with_results(snap_compare, corpus_index, embedder):
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_help_screen(snap_compare, corpus_index, embedder):
-    settings = make_settings(corpus_index)
+def test_help_screen(snap_compare, snapshot_index, embedder):
+    settings = make_settings(snapshot_index)
     app = DocsearchApp(settings, searcher_factory=lambda: Searcher(settings, embedder=embedder))
 
     async def run_before(pilot) -> None:
