@@ -229,6 +229,9 @@ class DocsearchApp(App[None]):
 
             searcher = self._factory() if self._factory else Searcher(self.settings)
             suggester = Suggester(searcher.reader)
+            # Warm up while the user reads the screen: the first real keystroke then pays no
+            # one-time costs (ONNX session start, the prefix vocabulary, the first FTS query).
+            searcher.search("docsearch", top_k=1, prefix_last=True)
         except IndexMissingError as exc:
             self.call_from_thread(self._no_index, exc.message)
             return
