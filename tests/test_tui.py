@@ -260,3 +260,14 @@ async def test_summary_after_a_pause_and_small_terminal(corpus_index, embedder):
             assert app.result.hits[0].fragment.ref == "cli.md#exit-codes"
     finally:
         fake.stop()
+
+
+async def test_expand_shows_the_whole_page(corpus_index, embedder):
+    app = app_for(corpus_index, embedder)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, app, "exit codes")
+        await pilot.press("escape", "ctrl+g")
+        preview = app.query_one("#preview", Markdown)
+        await until(pilot, lambda: preview.source.startswith("# Command line reference"))
+        page = (ROOT / "corpus" / "cli.md").read_text()
+        assert preview.source == page  # the whole file, from its first line

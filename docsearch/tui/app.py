@@ -133,7 +133,7 @@ class HelpScreen(ModalScreen[None]):
         ("↑ ↓ PgUp PgDn Home End", "move in the results (mouse works too)"),
         ("Enter", "in the results: focus the preview; in the suggestions: use it"),
         ("Esc", "back to the query"),
-        ("Ctrl+E", "expand the preview to the whole page"),
+        ("Ctrl+G", "expand the preview to the whole page"),
         ("Ctrl+O", "open the fragment in $EDITOR at its line"),
         ("Ctrl+B", "open the fragment's URL (sources indexed with --base-url)"),
         ("Ctrl+Y", "copy path#anchor (or the URL) to the clipboard, OSC 52"),
@@ -158,7 +158,7 @@ class DocsearchApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "focus_query", "Query", show=False),
         Binding("f1", "help", "Help"),
-        Binding("ctrl+e", "expand", "Page"),
+        Binding("ctrl+g", "expand", "Page"),
         Binding("ctrl+o", "open_editor", "Edit"),
         Binding("ctrl+b", "open_browser", "Browse", show=False),
         Binding("ctrl+y", "copy_ref", "Copy"),
