@@ -181,32 +181,45 @@ async def test_document_escape_sequences_never_reach_the_screen(tmp_path, embedd
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-def test_real_binary_in_tmux(corpus_index):
+def test_real_binary_in_tmux(corpus_index, tmp_path):
+    """The real `docsearch` in a real terminal: type, see the result, open it in $EDITOR."""
     session = "docsearch"
     # A private tmux server (its own socket, no config): the user's tmux is left alone.
     tmux = ["tmux", "-L", f"docsearch-test-{time.monotonic_ns()}", "-f", "/dev/null"]
-    command = f"cd {ROOT} && DOCSEARCH_INDEX={corpus_index} {sys.executable} -m docsearch"
+    opened = tmp_path / "editor-args"
+    editor = tmp_path / "editor.sh"
+    editor.write_text(f'#!/bin/sh\necho "$@" > {opened}\n')
+    editor.chmod(0o755)
+    command = f"cd {ROOT} && EDITOR={editor} DOCSEARCH_INDEX={corpus_index} {sys.executable} -m docsearch"
     subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command], check=True)
+
+    def screen_until(text: str, deadline: float) -> str:
+        screen = ""
+        while time.monotonic() < deadline and text not in screen:
+            time.sleep(0.2)
+            screen = subprocess.run(
+                [*tmux, "capture-pane", "-t", session, "-p"], capture_output=True, text=True
+            ).stdout
+        return screen
+
     try:
         deadline = time.monotonic() + 60
-        screen = ""
-        while time.monotonic() < deadline and "ready" not in screen:
-            time.sleep(0.2)
-            screen = subprocess.run(
-                [*tmux, "capture-pane", "-t", session, "-p"], capture_output=True, text=True
-            ).stdout
+        screen_until("ready", deadline)
         subprocess.run([*tmux, "send-keys", "-t", session, "exit codes"], check=True)
-        while time.monotonic() < deadline and "cli.md#exit-codes" not in screen:
-            time.sleep(0.2)
-            screen = subprocess.run(
-                [*tmux, "capture-pane", "-t", session, "-p"], capture_output=True, text=True
-            ).stdout
+        screen = screen_until("cli.md#exit-codes", deadline)
         size = subprocess.run(
             [*tmux, "display-message", "-p", "-t", session, "#{pane_width}x#{pane_height}"],
             capture_output=True,
             text=True,
         ).stdout.strip()
         assert "cli.md#exit-codes" in screen and "total" in screen, f"pane {size}:\n{screen}"
+        subprocess.run([*tmux, "send-keys", "-t", session, "C-o"], check=True)
+        while time.monotonic() < deadline and not opened.exists():
+            time.sleep(0.2)
+        line = next(h for h in screen.splitlines() if "cli.md#exit-codes" in h)
+        assert opened.read_text().split()[1] == str(ROOT / "corpus" / "cli.md"), line
+        assert opened.read_text().startswith("+")  # the +LINE convention
+        assert "total" in screen_until("total", deadline)  # back in the app after the editor
     finally:
         subprocess.run([*tmux, "kill-server"], check=False)
 
