@@ -183,7 +183,6 @@ class DocsearchApp(App[None]):
         self.suggestions: list[Suggestion] = []
         self.source_filter: str | None = None
         self._seq = 0  # bumped on every query change; only the newest search's results show
-        self._shown_seq = 0
         self._status_tail = ""
         self._typed_at: dict[int, float] = {}  # query sequence number → when it was typed
         self.paint_ms: list[float] = []  # keystroke → results painted, per shown search
@@ -302,7 +301,6 @@ class DocsearchApp(App[None]):
     def _show(self, seq: int, result: SearchResult | None, suggestions: list[Suggestion]) -> None:
         if seq != self._seq:
             return  # a newer keystroke is on its way: never paint stale results
-        self._shown_seq = seq
         self.result = result
         results = self.query_one("#results", OptionList)
         results.clear_options()
