@@ -68,6 +68,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", "-n", type=int, default=8, metavar="N", help="at most N suggestions")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
+    p = sub.add_parser("eval", parents=[common], help="measure ranking quality against relevance judgments")
+    p.add_argument("qrels", type=Path, metavar="QRELS.tsv", help="qid, query, doc id, grade per line")
+    p.add_argument("--k", type=int, default=12, help="cut-off for every metric (default 12)")
+    p.add_argument(
+        "--id-template",
+        default="{path}#{anchor}",
+        help="how doc ids are written, from {path}, {stem}, {anchor} (default {path}#{anchor})",
+    )
+    p.add_argument(
+        "--rerank-counts", default="", metavar="N,N", help="also run hybrid with these rerank_count values"
+    )
+    p.add_argument(
+        "--weights",
+        action="append",
+        default=[],
+        metavar="S:K:E:Q",
+        help="also run hybrid with these fusion weights (semantic:keyword:exact:question); repeatable",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = sub.add_parser("status", parents=[common], help="describe the index")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -113,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
             return _models(args)
         if args.command == "suggest":
             return _suggest(args)
+        if args.command == "eval":
+            return _eval(args)
         if sys.stdin.isatty() and sys.stdout.isatty():
             return _tui(args)
         _parser().print_help()
@@ -334,6 +356,58 @@ def _tui(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     DocsearchApp(settings, llm=client_from_settings(settings)).run()
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from docsearch.evaluate import evaluate, load_qrels
+    from docsearch.search.fuse import FusionWeights
+    from docsearch.search.searcher import Searcher
+
+    if args.k < 1:
+        raise SettingsError("--k must be at least 1")
+    judgments = load_qrels(args.qrels)
+    settings = _settings(args)
+    searcher = Searcher(settings)
+    base = replace(searcher.options, top_k=args.k)
+    variants = [
+        ("keyword only", replace(base, use_binary=False, rank_by="keyword")),
+        ("binary only", replace(base, use_keyword=False, rank_by="binary")),
+        ("float only (exact)", replace(base, use_keyword=False, rank_by="float")),
+        ("hybrid (default)", base),
+    ]
+    try:
+        counts = [int(c) for c in args.rerank_counts.split(",") if c.strip()]
+        weights = [[float(x) for x in w.split(":")] for w in args.weights]
+    except ValueError:
+        raise SettingsError("--rerank-counts takes N,N and --weights takes S:K:E:Q numbers") from None
+    for count in counts:
+        variants.append((f"hybrid rerank_count={count}", replace(base, rerank_count=count)))
+    for w in weights:
+        if len(w) != 4:
+            raise SettingsError("--weights takes four numbers: semantic:keyword:exact:question")
+        label = "hybrid weights=" + ":".join(f"{x:g}" for x in w)
+        variants.append((label, replace(base, weights=FusionWeights(*w))))
+    template = args.id_template
+    rows = [(label, evaluate(searcher, judgments, opts, args.k, template)) for label, opts in variants]
+    if args.json:
+        payload = {
+            "qrels": str(args.qrels),
+            "k": args.k,
+            "queries": len(judgments),
+            "variants": [{"variant": label, **scores.as_json()} for label, scores in rows],
+        }
+        print(json.dumps(payload))
+        return 0
+    k = args.k
+    print(f"{len(judgments)} queries from {args.qrels}, k = {k}\n")
+    header = f"{'variant':<34} {'nDCG@' + str(k):>9} {'Recall@' + str(k):>10} {'MRR@' + str(k):>8} "
+    print(header + f"{'Judged@' + str(k):>10} {'p50 ms':>8}")
+    for label, sc in rows:
+        metrics = f"{sc.ndcg:>9.3f} {sc.recall:>10.3f} {sc.mrr:>8.3f} {sc.judged:>10.3f}"
+        print(f"{label:<34} {metrics} {sc.latency_ms:>8.1f}")
     return 0
 
 

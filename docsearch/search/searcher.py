@@ -37,6 +37,9 @@ class SearchOptions:
     weights: FusionWeights = field(default_factory=FusionWeights)
     use_keyword: bool = True
     use_binary: bool = True
+    # Evaluation variants (docsearch eval): "fused" is the product; "keyword" ranks by BM25
+    # alone, "binary" by hamming similarity alone, "float" by exact cosine over every fragment.
+    rank_by: str = "fused"
 
 
 _TRAILING_WORD_RE = re.compile(r"\w+$")
@@ -159,6 +162,10 @@ class Searcher:
         candidates = np.union1d(
             np.union1d(bin_pos, kw_pos[kw_pos >= 0]), from_questions[from_questions >= 0]
         ).astype(np.int64)
+        if opts.rank_by == "float":
+            # Exact search: every fragment (within the filters) is a candidate.
+            everything = np.arange(len(self.binary), dtype=np.int64)
+            candidates = everything if mask is None else everything[mask]
         n = len(candidates)
         binary_scores = np.full(n, np.nan, np.float32)
         binary_scores[np.searchsorted(candidates, bin_pos)] = bin_sim
@@ -179,7 +186,14 @@ class Searcher:
         timings.rerank = _ms(t)
 
         t = time.perf_counter()
-        fused = fuse(semantic, keyword_scores, exact, opts.weights, question_scores)
+        if opts.rank_by == "keyword":
+            fused = np.where(keyword_found, keyword_scores, -np.inf)
+        elif opts.rank_by == "binary":
+            fused = np.nan_to_num(binary_scores, nan=-np.inf)
+        elif opts.rank_by == "float":
+            fused = semantic
+        else:
+            fused = fuse(semantic, keyword_scores, exact, opts.weights, question_scores)
         order = np.argsort(-fused, kind="stable")
         # Parts of one long section share an address: show the best part only. Fetch a few
         # more than k so that collapsing parts still leaves k results.
@@ -189,6 +203,8 @@ class Searcher:
         hits: list[Hit] = []
         seen: set[tuple[str, str, str]] = set()
         for i in best:
+            if not np.isfinite(fused[i]):
+                break  # a single-retriever variant: the rest were not found by it
             frag = by_id.get(int(self.binary.ids[candidates[i]]))
             if frag is None or (frag.source, frag.path, frag.anchor) in seen:
                 continue

@@ -1,0 +1,172 @@
+"""`docsearch eval`: relevance judgments in, nDCG / Recall / MRR / Judged out, per variant.
+
+Judgments are TSV lines `qid <TAB> query <TAB> doc_id <TAB> grade` (2 relevant, 1 partly
+relevant, 0 not), the format search.vespa.ai's evaluation uses. A doc id is `path#anchor`
+relative to the indexed folder, or any other style through an id template such as
+`/en/{stem}.html#{anchor}` ({path}, {stem} and {anchor} are filled in). An id whose anchor is
+empty (`page.md#`, or `page.md`) means the page's lead: the page's first fragment.
+
+Metrics, with k the cut-off and grades as judged (unjudged = 0):
+    nDCG@k    Σ grade_i / log2(i + 1) over the top k, divided by the same sum for the ideal
+              order of all judged grades (linear gain, as trec_eval)
+    Recall@k  relevant (grade ≥ 2) found in the top k / all relevant
+    MRR@k     1 / rank of the first relevant result in the top k (0 if none)
+    Judged@k  share of the top k that has a judgment, any grade: how far to trust the rest
+Queries without any relevant judgment are skipped for Recall and MRR.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from docsearch.errors import InputError
+from docsearch.model import Fragment
+from docsearch.search.searcher import Searcher, SearchOptions
+
+RELEVANT = 2
+
+
+@dataclass(slots=True)
+class Judged:
+    qid: str
+    query: str
+    grades: dict[str, int] = field(default_factory=dict)
+
+
+def load_qrels(path: Path) -> list[Judged]:
+    if not path.is_file():
+        raise InputError(f"judgments file not found: {path}")
+    queries: dict[str, Judged] = {}
+    with open(path, encoding="utf-8", newline="") as f:
+        for n, row in enumerate(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE), 1):
+            if not row or not "".join(row).strip() or row[0].startswith("#"):
+                continue
+            if len(row) != 4:
+                raise InputError(f"{path}:{n}: expected qid, query, doc id, grade separated by tabs")
+            qid, query, doc, grade = (c.strip() for c in row)
+            try:
+                value = int(grade)
+            except ValueError:
+                raise InputError(f"{path}:{n}: grade must be 0, 1 or 2, got {grade!r}") from None
+            judged = queries.setdefault(qid, Judged(qid, query))
+            judged.grades[doc] = max(value, judged.grades.get(doc, 0))
+    if not queries:
+        raise InputError(f"{path} holds no judgments")
+    return list(queries.values())
+
+
+def doc_id(fragment: Fragment, template: str, anchor: str | None = None) -> str:
+    stem = str(PurePosixPath(fragment.path).with_suffix(""))
+    return template.format(
+        path=fragment.path, stem=stem, anchor=fragment.anchor if anchor is None else anchor
+    )
+
+
+def lead_alias(template: str, fragment: Fragment) -> set[str]:
+    """Ids that mean "this page's lead": the template with an empty anchor, with or without '#'."""
+    lead = doc_id(fragment, template, anchor="")
+    return {lead, lead.rstrip("#")}
+
+
+def ndcg(grades: Sequence[int], judged: dict[str, int], k: int) -> float:
+    dcg = sum(g / math.log2(i + 2) for i, g in enumerate(grades[:k]))
+    ideal = sorted(judged.values(), reverse=True)[:k]
+    idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg > 0 else 0.0
+
+
+@dataclass(slots=True)
+class Scores:
+    ndcg: float = 0.0
+    recall: float = 0.0
+    mrr: float = 0.0
+    judged: float = 0.0
+    queries: int = 0
+    latency_ms: float = 0.0  # median search time
+
+    def as_json(self) -> dict[str, float | int]:
+        return {
+            "ndcg": round(self.ndcg, 4),
+            "recall": round(self.recall, 4),
+            "mrr": round(self.mrr, 4),
+            "judged": round(self.judged, 4),
+            "queries": self.queries,
+            "latency_ms": round(self.latency_ms, 2),
+        }
+
+
+def score_ranking(
+    ranked: Sequence[set[str]], judged: dict[str, int], k: int
+) -> tuple[float, float, float, float]:
+    """(nDCG, Recall, MRR, Judged) of one ranking; each entry is the ids a result answers to."""
+    grades: list[int] = []
+    hit_judged = 0
+    found: set[str] = set()
+    first_relevant = 0
+    for rank, ids in enumerate(ranked[:k], 1):
+        matches = [d for d in ids if d in judged]
+        grade = max((judged[d] for d in matches), default=0)
+        grades.append(grade)
+        hit_judged += bool(matches)
+        if grade >= RELEVANT:
+            found.update(d for d in matches if judged[d] >= RELEVANT)
+            if not first_relevant:
+                first_relevant = rank
+    relevant = {d for d, g in judged.items() if g >= RELEVANT}
+    recall = len(found & relevant) / len(relevant) if relevant else math.nan
+    mrr = (1.0 / first_relevant if first_relevant else 0.0) if relevant else math.nan
+    return ndcg(grades, judged, k), recall, mrr, hit_judged / k
+
+
+def evaluate(
+    searcher: Searcher, judgments: list[Judged], options: SearchOptions, k: int, template: str
+) -> Scores:
+    import statistics
+
+    firsts = _first_fragments(searcher)
+    totals = {"ndcg": [], "recall": [], "mrr": [], "judged": []}
+    latencies: list[float] = []
+    for j in judgments:
+        result = searcher.search(j.query, top_k=k, options=options)
+        latencies.append(result.timings.total)
+        ranked = []
+        for hit in result.hits:
+            f = hit.fragment
+            ids = {doc_id(f, template)}
+            if (f.path, f.anchor) in firsts or not f.anchor:
+                ids |= lead_alias(template, f)
+            ranked.append(ids)
+        n, r, m, jd = score_ranking(ranked, j.grades, k)
+        totals["ndcg"].append(n)
+        totals["judged"].append(jd)
+        if not math.isnan(r):
+            totals["recall"].append(r)
+            totals["mrr"].append(m)
+
+    def mean(values: list[float]) -> float:
+        return sum(values) / len(values) if values else 0.0
+
+    return Scores(
+        ndcg=mean(totals["ndcg"]),
+        recall=mean(totals["recall"]),
+        mrr=mean(totals["mrr"]),
+        judged=mean(totals["judged"]),
+        queries=len(judgments),
+        latency_ms=statistics.median(latencies) if latencies else 0.0,
+    )
+
+
+def _first_fragments(searcher: Searcher) -> set[tuple[str, str]]:
+    """(path, anchor) of each page's first fragment: what a lead judgment (`page#`) means."""
+    table = searcher.reader.fragments.to_table(columns=["path", "anchor", "line_start", "part"])
+    first: dict[str, tuple[int, str]] = {}
+    for path, anchor, line, part in zip(
+        *(table.column(c).to_pylist() for c in table.column_names), strict=True
+    ):
+        if part == 0 and (path not in first or line < first[path][0]):
+            first[path] = (line, anchor)
+    return {(path, anchor) for path, (_, anchor) in first.items()}
