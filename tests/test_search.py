@@ -104,3 +104,14 @@ def test_last_word_matches_as_a_prefix(searcher):
     assert "storage.md#crash-safety" in refs
     refs = [h.fragment.ref for h in searcher.search("which exit cod", top_k=3, prefix_last=True).hits]
     assert "cli.md#exit-codes" in refs
+
+
+def test_smallest_keeps_ties_in_position_order():
+    from docsearch.search.binary import smallest
+
+    dist = np.array([3, 1, 1, 1, 0, 2], dtype=np.uint16)
+    assert smallest(dist, 3).tolist() == [4, 1, 2]
+    assert smallest(dist, 10).tolist() == [4, 1, 2, 3, 5, 0]
+    rng = np.random.default_rng(3)
+    many = rng.integers(0, 40, 5000).astype(np.uint16)
+    assert np.array_equal(many[smallest(many, 100)], np.sort(many)[:100])
