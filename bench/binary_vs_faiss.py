@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from docsearch.search.binary import BinaryIndex  # noqa: E402
+from docsearch.search.binary import BinaryIndex
 
 
 def make_bits(n: int, bits: int, rng: np.random.Generator) -> np.ndarray:
@@ -76,7 +76,7 @@ def main() -> None:
             queries ^= np.packbits(flips, axis=1)
             # Same answers: distances at every rank agree (ties may order ids differently).
             for q in queries[:3]:
-                pos, sim = ours.search(q, args.k)
+                _pos, sim = ours.search(q, args.k)
                 dist_faiss, _ = theirs.search(q[None, :], args.k)
                 ours_dist = np.round((1 - sim) * bits).astype(int)
                 assert np.array_equal(np.sort(ours_dist), np.sort(dist_faiss[0])), "results differ"
