@@ -434,6 +434,7 @@ def _suggest(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from docsearch.embed.base import check_compatible
     from docsearch.embed.models import query_identity
     from docsearch.errors import ModelMismatchError
     from docsearch.store.tables import IndexReader
@@ -442,23 +443,14 @@ def _status(args: argparse.Namespace) -> int:
     reader = IndexReader(settings.index)
     meta = reader.meta
     doc = meta.document_model
+    query = None
     problem = ""
     try:
         query = query_identity(settings, doc)
+        check_compatible(doc, query)  # the same rule a search applies
     except (ModelMismatchError, SettingsError) as exc:
-        query, problem = None, exc.message
-    compatible = query is not None and (doc.space, doc.dim, doc.normalized) == (
-        query.space,
-        query.dim,
-        query.normalized,
-    )
-    if query is not None and not compatible:
-        from docsearch.embed.base import check_compatible
-
-        try:
-            check_compatible(doc, query)
-        except ModelMismatchError as exc:
-            problem = exc.message
+        problem = exc.message
+    compatible = query is not None and not problem
     info = {
         "index": str(settings.index),
         "format": meta.format,
