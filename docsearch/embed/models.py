@@ -154,18 +154,23 @@ def spec_from_metadata(folder: Path, onnx_file: Path, meta: dict[str, Any], wher
         raise SettingsError(f"{where}: invalid model metadata ({exc!r})") from None
 
 
-def spec_from_folder(folder: Path) -> OnnxModelSpec:
-    meta_path = folder / MODEL_METADATA
-    for needed in (folder / "model.onnx", folder / "tokenizer.json", meta_path):
-        if not needed.is_file():
-            raise SettingsError(f"model folder {folder} has no {needed.name}")
+def read_metadata(meta_path: Path) -> dict[str, Any]:
+    """A docsearch-model.json file, which must hold a JSON object."""
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise SettingsError(f"{meta_path}: cannot read model metadata ({exc})") from None
     if not isinstance(meta, dict):
         raise SettingsError(f"{meta_path}: model metadata must be a JSON object")
-    return spec_from_metadata(folder, folder / "model.onnx", meta, str(meta_path))
+    return meta
+
+
+def spec_from_folder(folder: Path) -> OnnxModelSpec:
+    meta_path = folder / MODEL_METADATA
+    for needed in (folder / "model.onnx", folder / "tokenizer.json", meta_path):
+        if not needed.is_file():
+            raise SettingsError(f"model folder {folder} has no {needed.name}")
+    return spec_from_metadata(folder, folder / "model.onnx", read_metadata(meta_path), str(meta_path))
 
 
 class ModelStore:
@@ -264,10 +269,7 @@ def register_folder(
     meta_path = folder / MODEL_METADATA
     meta: dict[str, Any]
     if meta_path.is_file():
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise SettingsError(f"{meta_path}: cannot read model metadata ({exc})") from None
+        meta = read_metadata(meta_path)
     else:
         known = KNOWN.get(name or folder.name)
         if known is None or known.kind != "download":
