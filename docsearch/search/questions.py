@@ -54,19 +54,23 @@ class QuestionIndex:
         has = counts > 0
         if not has.any():
             return scores, which
-        rows = np.concatenate([self._order[s:e] for s, e in zip(starts[has], ends[has], strict=True)])
+        # Every question row of the candidates, grouped by candidate, without a Python loop:
+        # range(start, end) for each group, laid end to end.
+        sizes = counts[has]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        rows = self._order[np.repeat(starts[has] - offsets, sizes) + np.arange(int(sizes.sum()))]
         order = np.argsort(rows)
         ids, vectors = self._reader.take_vectors(rows[order], table_name="qfloat")
         if not np.array_equal(ids, self.fragment_ids[rows[order]]):
             raise RuntimeError("question tables are out of step")
         cos = np.empty(len(rows), np.float32)
         cos[order] = vectors @ query
-        offsets = np.concatenate([[0], np.cumsum(counts[has])[:-1]])
         best = np.maximum.reduceat(cos, offsets)
-        # The row of the best question in each group, for showing which question matched.
-        at = np.array(
-            [offsets[g] + int(np.argmax(cos[offsets[g] : offsets[g] + c])) for g, c in enumerate(counts[has])]
-        )
+        # The first row of each group that reaches its maximum: the question that matched.
+        group = np.repeat(np.arange(len(sizes)), sizes)
+        hits = np.flatnonzero(cos == best[group])
+        _, first = np.unique(group[hits], return_index=True)
+        at = hits[first]
         scores[has] = best
         which[has] = self.numbers[rows[at]]
         return scores, which
