@@ -45,3 +45,8 @@ class ServiceError(DocsearchError):
     """A remote service (the Voyage API, a model download) failed or returned something wrong."""
 
     exit_code = 6
+
+
+def redact(message: str, secret: str) -> str:
+    """`message` with `secret` (an API key a server may echo) replaced: keys never reach output."""
+    return message.replace(secret, "[redacted]") if secret else message

@@ -22,7 +22,7 @@ import numpy as np
 
 from docsearch.embed.base import EmbedProgress, ModelIdentity, normalize
 from docsearch.embed.cache import EmbeddingCache, cache_key
-from docsearch.errors import DocsearchError, ServiceError, SettingsError
+from docsearch.errors import DocsearchError, ServiceError, SettingsError, redact
 from docsearch.retry import Backoff
 
 VOYAGE_SPACE = "voyage-4"
@@ -73,10 +73,6 @@ def pack_requests(estimates: Sequence[int], max_texts: int, max_tokens: int) -> 
     if current:
         batches.append(current)
     return batches
-
-
-def redact(message: str, secret: str) -> str:
-    return message.replace(secret, "[redacted]") if secret else message
 
 
 def _is_retryable(exc: BaseException) -> bool:

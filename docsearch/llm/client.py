@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import httpx
 
-from docsearch.errors import ServiceError, SettingsError
+from docsearch.errors import ServiceError, SettingsError, redact
 from docsearch.retry import Backoff
 
 if TYPE_CHECKING:
@@ -232,15 +232,12 @@ class LLMClient:
     def _url(self) -> str:
         return self.spec.base_url + self.wire.path
 
-    def _redact(self, text: str) -> str:
-        return text.replace(self.spec.api_key, "[redacted]") if self.spec.api_key else text
-
     def _error(self, exc: BaseException, attempts: int) -> LLMError:
         where = self.spec.base_url
         if isinstance(exc, LLMError):
             return exc
         if isinstance(exc, _StatusError):
-            detail = self._redact(str(exc))
+            detail = redact(str(exc), self.spec.api_key)
             if exc.status in (401, 403):
                 return LLMError(f"{where} rejected the API key (HTTP {exc.status}): {detail}")
             tries = f" after {attempts} attempts" if _retryable(exc) else ""
