@@ -342,7 +342,6 @@ class DocsearchApp(App[None]):
         )
 
     def _show_suggestions(self, suggestions: list[Suggestion]) -> None:
-        self.suggestions = suggestions
         box = self.query_one("#suggestions", OptionList)
         box.clear_options()
         query = self.query_one("#query", Input)
