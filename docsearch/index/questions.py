@@ -23,7 +23,7 @@ from pathlib import Path
 
 from docsearch.errors import DocsearchError
 from docsearch.llm.client import LLMClient, Usage
-from docsearch.llm.summary import prompt
+from docsearch.llm.summary import escape_fragment, prompt
 from docsearch.model import Fragment
 
 MIN_QUESTIONS, MAX_QUESTIONS = 1, 5
@@ -107,7 +107,7 @@ def parse_questions(answer: str) -> list[str]:
 
 
 def fragment_message(fragment: Fragment) -> str:
-    text = fragment.text[:MAX_FRAGMENT_CHARS].replace("</fragment>", "</ fragment>")
+    text = escape_fragment(fragment.text[:MAX_FRAGMENT_CHARS])
     crumbs = " › ".join(fragment.breadcrumb).replace('"', "'")
     return f'<fragment path="{fragment.ref}" breadcrumb="{crumbs}">\n{text}\n</fragment>'
 

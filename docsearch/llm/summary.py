@@ -57,7 +57,7 @@ class Summary:
         }
 
 
-def _escape(text: str) -> str:
+def escape_fragment(text: str) -> str:
     # A fragment cannot close its own delimiter and pose as the instructions after it.
     return text.replace("</fragment>", "</ fragment>")
 
@@ -68,8 +68,9 @@ def build_user_message(question: str, hits: Sequence[Hit]) -> str:
         f = hit.fragment
         text = f.text if len(f.text) <= MAX_FRAGMENT_CHARS else f.text[:MAX_FRAGMENT_CHARS] + " …"
         crumbs = " › ".join(f.breadcrumb)
-        parts.append(f'<fragment n="{n}" ref="{_escape(f.ref)}" breadcrumb="{_escape(crumbs)}">')
-        parts.append(_escape(text))
+        ref, crumbs = escape_fragment(f.ref), escape_fragment(crumbs)
+        parts.append(f'<fragment n="{n}" ref="{ref}" breadcrumb="{crumbs}">')
+        parts.append(escape_fragment(text))
         parts.append("</fragment>")
     parts += ["", "Answer the question from these fragments, citing them as [n]."]
     return "\n".join(parts)
