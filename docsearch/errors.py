@@ -37,6 +37,14 @@ class IndexDamagedError(IndexMissingError):
     """The index's commit file cannot be parsed; rebuilding is the way out."""
 
 
+class IndexFormatError(IndexMissingError):
+    """The index was written by a docsearch with another storage format; `index` rebuilds it."""
+
+    def __init__(self, message: str, found: int) -> None:
+        super().__init__(message)
+        self.found = found
+
+
 class ModelMismatchError(DocsearchError):
     exit_code = 5
 

@@ -95,10 +95,12 @@ class SearchResult:
     query: str
     hits: list[Hit]
     timings: Timings
+    corrections: tuple[str, ...] = ()  # indexed words searched for the query's misspelt ones
 
     def as_json(self) -> dict[str, object]:
         return {
             "query": self.query,
+            "corrections": list(self.corrections),
             "results": [h.as_json() for h in self.hits],
             "timing_ms": self.timings.as_dict(),
         }

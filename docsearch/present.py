@@ -57,6 +57,8 @@ def render_text(result: SearchResult, color: bool) -> list[object]:
     from rich.text import Text
 
     out: list[object] = []
+    if result.corrections:
+        out.append(Text(f"also searched for: {sanitize(' '.join(result.corrections))}", style="dim"))
     if not result.hits:
         out.append(Text("No results.", style="dim"))
         return out

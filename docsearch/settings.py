@@ -58,10 +58,10 @@ class Settings:
     rerank_count: int = 2000  # binary-phase candidates kept for the float rerank
     keyword_count: int = 200  # BM25 candidates kept for the float rerank
     # Fusion weights: see docsearch/search/fuse.py for the formula.
-    weight_semantic: float = 1.0
-    weight_keyword: float = 0.6
+    weight_semantic: float = 0.7
+    weight_keyword: float = 0.3
     weight_exact: float = 0.15
-    weight_question: float = 0.5
+    weight_question: float = 0.35
     # Index side.
     chunk_tokens: int = 512
     chunk_overlap: int = 48

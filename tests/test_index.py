@@ -194,3 +194,22 @@ def test_damaged_meta_is_rebuilt_by_the_next_index_run(tmp_path, docs, embedder)
     assert again.added == first.fragments
     assert IndexReader(settings.index).meta.count == first.fragments
     assert (settings.index / "meta.json.damaged").exists()
+
+
+def test_index_of_another_format_is_refused_by_search_and_rebuilt_by_index(tmp_path, docs, embedder):
+    import json
+
+    from docsearch.errors import IndexMissingError
+
+    settings = make_settings(tmp_path / "idx")
+    first = Indexer(settings, embedder=embedder).index(docs)
+    meta_path = settings.index / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["format"] = 2
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(IndexMissingError, match="has format 2, this docsearch reads format"):
+        IndexReader(settings.index)
+    again = Indexer(settings, embedder=embedder).index(docs)
+    assert again.added == first.fragments
+    assert IndexReader(settings.index).meta.count == first.fragments
+    assert (settings.index / "meta.json.format-2").exists()

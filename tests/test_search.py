@@ -80,8 +80,15 @@ def test_binary_index_matches_brute_force():
 
 def test_fusion_formula():
     w = FusionWeights(semantic=1.0, keyword=0.5, exact=0.25)
-    out = fuse(np.array([0.5, 0.2]), np.array([10.0, 5.0]), np.array([0.0, 1.0]), w)
-    np.testing.assert_allclose(out, [0.5 + 0.5, 0.2 + 0.25 + 0.25])
+    # Cosines 0.5 / 0.3 / 0.2 are min-max normalized to 1 / 1/3 / 0; BM25 is divided by its max.
+    out = fuse(np.array([0.5, 0.3, 0.2]), np.array([10.0, 0.0, 5.0]), np.array([0.0, 0.0, 1.0]), w)
+    np.testing.assert_allclose(out, [1.0 + 0.5, 1 / 3, 0.0 + 0.25 + 0.25], rtol=1e-6)
+    # Raw scale does not matter, only the spread over the candidates.
+    scaled = fuse(np.array([0.9, 0.7, 0.6]), np.array([1.0, 0.0, 0.5]), np.array([0.0, 0.0, 1.0]), w)
+    np.testing.assert_allclose(out, scaled, rtol=1e-5)
+    # One candidate, or equal cosines: no division by zero.
+    np.testing.assert_allclose(fuse(np.array([0.4]), np.array([2.0]), np.zeros(1), w), [0.5])
+    assert fuse(np.zeros(0), np.zeros(0), np.zeros(0), w).shape == (0,)
     assert query_identifiers("how does fs.readFile work with num-threads-per-search") == [
         "fs.readfile",
         "num-threads-per-search",
@@ -92,8 +99,10 @@ def test_fusion_formula():
 
 def test_fusion_question_term():
     w = FusionWeights(semantic=1.0, keyword=0.0, exact=0.0, question=0.5)
-    out = fuse(np.array([0.5, 0.5]), np.zeros(2), np.zeros(2), w, np.array([0.8, -0.3]))
-    np.testing.assert_allclose(out, [0.5 + 0.4, 0.5])  # a negative question cosine adds nothing
+    out = fuse(np.array([0.6, 0.2, 0.4]), np.zeros(3), np.zeros(3), w, np.array([0.5, 0.0, 0.9]))
+    # Questions are scaled with the fragments' range (0.2..0.6) and clipped to [0, 1];
+    # a fragment without questions (0) gets nothing.
+    np.testing.assert_allclose(out, [1.0 + 0.5 * 0.75, 0.0, 0.5 + 0.5 * 1.0], rtol=1e-6)
 
 
 def test_last_word_matches_as_a_prefix(searcher):
@@ -103,6 +112,38 @@ def test_last_word_matches_as_a_prefix(searcher):
     refs = [h.fragment.ref for h in searcher.search("crash saf", top_k=3, prefix_last=True).hits]
     assert "storage.md#crash-safety" in refs
     refs = [h.fragment.ref for h in searcher.search("which exit cod", top_k=3, prefix_last=True).hits]
+    assert "cli.md#exit-codes" in refs
+
+
+def test_vocabulary_table_counts_indexed_words(searcher):
+    words, counts = searcher.reader.load_vocabulary()
+    assert words == sorted(words) and len(words) == len(set(words)) > 500
+    freq = dict(zip(words, counts.tolist(), strict=True))
+    assert freq["embedding"] > 5 and "the" in freq
+    assert all(len(w) >= 2 and w == w.lower() for w in words)
+
+
+def test_typos_are_corrected_in_the_keyword_stage(searcher):
+    kw = searcher.keyword
+    # A swap of neighbours is one edit; a word the index holds is never "corrected".
+    assert kw.correct("embdeding") == "embedding"
+    assert kw.correct("crahs") == "crash"
+    assert kw.correct("embedding") is None
+    assert kw.correct("zzzzqqq") is None
+    assert kw.correct("ab") is None  # too short to tell a typo from another word
+    # The manual quotes the typo "exti" once (json-output.md); "exit" is far commoner, so a
+    # rare word with a common neighbour is still corrected.
+    assert 1 <= dict(zip(*searcher.reader.load_vocabulary(), strict=True))["exti"] <= 3
+    assert kw.correct("exti") == "exit"
+    assert kw.expand("crahs safety") == "crahs safety crash"
+    # The word being typed is completed, not corrected.
+    expanded = kw.expand("crahs saf", prefix_last=True).split()
+    assert expanded[0] == "crahs" and "safety" in expanded and expanded[-1] == "crash"
+    result = searcher.search("crahs saftey", top_k=3)
+    assert result.corrections == ("crash", "safety")
+    assert "storage.md#crash-safety" in [h.fragment.ref for h in result.hits]
+    keyword_only = SearchOptions(use_binary=False, rank_by="keyword")
+    refs = [h.fragment.ref for h in searcher.search("exti cods", top_k=3, options=keyword_only).hits]
     assert "cli.md#exit-codes" in refs
 
 

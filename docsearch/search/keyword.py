@@ -27,7 +27,14 @@ if TYPE_CHECKING:
 # Words inside identifiers: fooBar, FooBar, HTTPServer, foo2Bar.
 _CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _IDENT_RE = re.compile(r"[A-Za-z_$][\w$]*")
-_WORD_RE = re.compile(r"[a-z0-9_]{2,}")
+# A query word, as the full-text tokenizer splits it.
+_QUERY_WORD_RE = re.compile(r"\w+")
+_TRAILING_WORD_RE = re.compile(r"\w+$")
+MIN_CORRECTED_LENGTH = 4
+# A word seen at most RARE_COUNT times is checked against its neighbours; one of them is
+# searched too when it is at least COMMONER times as frequent.
+RARE_COUNT = 3
+COMMONER = 10
 
 HEADING_BOOST = 3.0
 CONTEXT_BOOST = 1.5
@@ -73,21 +80,17 @@ def filter_clause(source: str | None, path_prefix: str | None) -> str | None:
 
 class KeywordRetriever:
     def __init__(self, reader: IndexReader) -> None:
+        self._reader = reader
         self._dataset = reader.fragments
-        self._vocabulary: list[str] | None = None  # sorted words, for prefix completion
+        self._vocabulary: list[str] | None = None  # sorted words, for completion and typos
         self._frequency: dict[str, int] = {}
 
     def _words(self) -> list[str]:
-        """Every word of the indexed text, sorted, built on first use (search as you type)."""
+        """Every indexed word, sorted; read from the index's vocabulary table on first use."""
         if self._vocabulary is None:
-            counts: dict[str, int] = {}
-            table = self._dataset.to_table(columns=["kw_heading", "kw_context", "kw_questions", "text"])
-            for column in table.columns:
-                for value in column.to_pylist():
-                    for word in _WORD_RE.findall((value or "").lower()):
-                        counts[word] = counts.get(word, 0) + 1
-            self._frequency = counts
-            self._vocabulary = sorted(counts)
+            words, counts = self._reader.load_vocabulary()
+            self._frequency = dict(zip(words, counts.tolist(), strict=True))
+            self._vocabulary = words
         return self._vocabulary
 
     def complete(self, prefix: str, limit: int = 4) -> list[str]:
@@ -102,6 +105,58 @@ class KeywordRetriever:
         if prefix in self._frequency and prefix not in found:
             found = [prefix, *found[: limit - 1]]
         return found or [prefix]
+
+    def correct(self, word: str) -> str | None:
+        """The indexed word a misspelt `word` most likely meant, or None.
+
+        A word is taken as misspelt when the index lacks it, or holds it only a few times
+        while a word one or two edits away is far more common (documentation has typos too,
+        and a page may quote one): the usual spelling is then searched as well. The allowed
+        distance grows with length (one edit up to 7 letters, two from 8), counting a swap of
+        neighbours as one edit (optimal string alignment), so "fiel" is "file", not "field".
+        Ties go to the more frequent word.
+        """
+        word = word.lower()
+        if len(word) < MIN_CORRECTED_LENGTH or not word.isalpha():
+            return None
+        words = self._words()
+        count = self._frequency.get(word, 0)
+        if count > RARE_COUNT:
+            return None
+        from rapidfuzz import distance, process
+
+        limit = 1 if len(word) < 8 else 2
+        found = [
+            (w, d)
+            for w, d, _ in process.extract(
+                word, words, scorer=distance.OSA.distance, score_cutoff=limit, limit=None
+            )
+            if w != word and self._frequency[w] >= max(1, count * COMMONER)
+        ]
+        if not found:
+            return None
+        return str(min(found, key=lambda m: (m[1], -self._frequency[m[0]]))[0])
+
+    def corrections(self, query: str, prefix_last: bool = False) -> list[str]:
+        """The corrections of the query's misspelt words, in order, without repeats; with
+        `prefix_last` the word still being typed is left alone."""
+        typed = _TRAILING_WORD_RE.search(query) if prefix_last else None
+        settled = query[: typed.start()] if typed else query
+        found = [c for w in _QUERY_WORD_RE.findall(settled) if (c := self.correct(w))]
+        return list(dict.fromkeys(found))
+
+    def expand(self, query: str, prefix_last: bool = False, corrections: list[str] | None = None) -> str:
+        """The text the full-text index is asked for: the query, with each misspelt word's
+        correction added (the original stays, in case it was meant), and with `prefix_last`
+        the word being typed replaced by the indexed words it begins ("fs.readF" completes
+        "readF")."""
+        text = query
+        typed = _TRAILING_WORD_RE.search(query) if prefix_last else None
+        if typed:
+            text = query[: typed.start()] + " " + " ".join(self.complete(typed.group(0)))
+        if corrections is None:
+            corrections = self.corrections(query, prefix_last)
+        return " ".join([text, *corrections])
 
     def search(
         self, query: str, limit: int, where: str | None = None

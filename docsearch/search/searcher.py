@@ -11,7 +11,6 @@ tables, the packed bits and the embedder.
 
 from __future__ import annotations
 
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,9 +39,6 @@ class SearchOptions:
     # Evaluation variants (docsearch eval): "fused" is the product; "keyword" ranks by BM25
     # alone, "binary" by hamming similarity alone, "float" by exact cosine over every fragment.
     rank_by: str = "fused"
-
-
-_TRAILING_WORD_RE = re.compile(r"\w+$")
 
 
 def _ms(start: float) -> float:
@@ -118,14 +114,14 @@ class Searcher:
             timings.total = _ms(t_total)
             return SearchResult(query, [], timings)
 
+        # Misspelt words get their closest indexed word added, for both retrievers: BM25 needs
+        # the right spelling to match at all, and the embedding model reads a misspelt word as
+        # meaningless pieces. The original words stay, in case they were meant.
+        corrections = self.keyword.corrections(query, prefix_last)
+
         def run_keyword() -> tuple[np.ndarray, np.ndarray, list[str], float]:
             t = time.perf_counter()
-            text = query
-            if prefix_last:
-                # Complete the trailing word characters: "fs.readF" completes "readF".
-                stem = _TRAILING_WORD_RE.search(query)
-                if stem:
-                    text = query[: stem.start()] + " " + " ".join(self.keyword.complete(stem.group(0)))
+            text = self.keyword.expand(query, prefix_last, corrections)
             ids, scores, headings = self.keyword.search(
                 text, opts.keyword_count, filter_clause(source, path_prefix)
             )
@@ -134,7 +130,7 @@ class Searcher:
         pending = self._pool.submit(run_keyword) if opts.use_keyword else None
 
         t = time.perf_counter()
-        qvec = self.embedder.embed_query(query)
+        qvec = self.embedder.embed_query(" ".join([query, *corrections]))
         timings.embed = _ms(t)
 
         t = time.perf_counter()
@@ -226,4 +222,4 @@ class Searcher:
             )
         timings.fuse = _ms(t)
         timings.total = _ms(t_total)
-        return SearchResult(query, hits, timings)
+        return SearchResult(query, hits, timings, tuple(corrections))

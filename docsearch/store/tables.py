@@ -37,17 +37,26 @@ import numpy as np
 import pyarrow as pa
 
 from docsearch.embed.base import ModelIdentity, pack_sign_bits
-from docsearch.errors import DocsearchError, IndexDamagedError, IndexMissingError
+from docsearch.errors import (
+    DocsearchError,
+    IndexDamagedError,
+    IndexFormatError,
+    IndexMissingError,
+)
 from docsearch.model import Fragment
 
 if TYPE_CHECKING:
     import lance
 
-FORMAT_VERSION = 2  # 2: questions, hot links and question vector tables
+FORMAT_VERSION = 3  # 2: questions, hot links, question vectors; 3: the vocabulary table
 # fragments, binary and float are row-aligned (one row per fragment, same order); the
 # question tables hold one row per generated question, keyed by (fragment id, n).
-TABLES = ("fragments", "binary", "float", "qbinary", "qfloat")
+KEYED = ("fragments", "binary", "float", "qbinary", "qfloat")
 ALIGNED = ("fragments", "binary", "float")
+# Every indexed word with its count, rewritten whole at each commit: prefix completion and
+# typo correction read this instead of scanning every fragment's text at query time.
+VOCABULARY = "vocabulary"
+TABLES = (*KEYED, VOCABULARY)
 META_FILE = "meta.json"
 
 # Text fields that get a full-text index; the keyword stage decides how they are weighted.
@@ -94,6 +103,34 @@ def question_binary_schema(dim: int) -> pa.Schema:
 
 def question_float_schema(dim: int) -> pa.Schema:
     return pa.schema([("id", pa.int64()), ("n", pa.int32()), ("vector", pa.list_(pa.float16(), dim))])
+
+
+def vocabulary_schema() -> pa.Schema:
+    return pa.schema([("word", pa.string()), ("count", pa.int64())])
+
+
+# What a word is, for the vocabulary: the complement of this pattern, lowercased, 2+ chars.
+_NON_WORD = r"[^a-z0-9_]+"
+
+
+def count_words(dataset: lance.LanceDataset) -> pa.Table:
+    """(word, count) over the keyword fields of every fragment, computed by Arrow in batches
+    so that a million fragments never sit in memory as Python strings."""
+    import pyarrow.compute as pc
+
+    parts: list[pa.Array] = []
+    for batch in dataset.to_batches(columns=list(FTS_COLUMNS), batch_size=8192):
+        for column in batch.columns:
+            words = pc.list_flatten(pc.split_pattern_regex(pc.utf8_lower(column), _NON_WORD))
+            parts.append(pc.filter(words, pc.greater_equal(pc.utf8_length(words), 2)))
+    if not parts:
+        return vocabulary_schema().empty_table()
+    counted = pc.value_counts(pa.chunked_array(parts, pa.string()))
+    table = pa.table(
+        {"word": counted.field("values"), "count": counted.field("counts").cast(pa.int64())},
+        schema=vocabulary_schema(),
+    )
+    return table.sort_by("word")
 
 
 def _bits_column(vectors: np.ndarray, dim: int) -> pa.Array:
@@ -156,9 +193,10 @@ def read_meta(index: Path) -> IndexMeta:
             f"the index at {index} is unreadable: rebuild it with `docsearch index DIR`"
         ) from None
     if meta.format != FORMAT_VERSION:
-        raise IndexMissingError(
+        raise IndexFormatError(
             f"the index at {index} has format {meta.format}, this docsearch reads format "
-            f"{FORMAT_VERSION}: rebuild it with `docsearch index DIR`"
+            f"{FORMAT_VERSION}: rebuild it with `docsearch index DIR`",
+            found=meta.format,
         )
     return meta
 
@@ -262,6 +300,9 @@ class IndexReader:
             self.qfloat: lance.LanceDataset = lance.dataset(
                 str(index / "db" / "qfloat.lance"), version=self.meta.versions["qfloat"]
             )
+            self.vocabulary: lance.LanceDataset = lance.dataset(
+                str(index / "db" / f"{VOCABULARY}.lance"), version=self.meta.versions[VOCABULARY]
+            )
         except (OSError, ValueError, RuntimeError, KeyError):
             raise IndexMissingError(
                 f"the index at {index} is damaged: rebuild it with `docsearch index DIR`"
@@ -279,6 +320,11 @@ class IndexReader:
         table = self.qbinary.to_table(columns=["id", "n", "bits"])
         bits = _fixed_binary_to_numpy(table.column("bits"), self.meta.document_model.dim // 8)
         return table.column("id").to_numpy(), table.column("n").to_numpy(), bits
+
+    def load_vocabulary(self) -> tuple[list[str], np.ndarray]:
+        """Every indexed word, sorted, with its count."""
+        table = self.vocabulary.to_table(columns=["word", "count"])
+        return table.column("word").to_pylist(), table.column("count").to_numpy()
 
     def take_vectors(self, positions: np.ndarray, table_name: str = "float") -> tuple[np.ndarray, np.ndarray]:
         """(ids, float32 vectors) of the rows at `positions` of `float` (or `qfloat`), from disk."""
@@ -345,6 +391,10 @@ class IndexWriter:
         if meta_path.is_file():
             try:
                 self.meta = read_meta(self.path)
+            except IndexFormatError as exc:
+                # Written by another docsearch version: this one can neither read nor update
+                # it, so it is rebuilt; the old commit file is kept beside it.
+                os.replace(meta_path, self.path / f"{META_FILE}.format-{exc.found}")
             except IndexDamagedError:
                 # A damaged commit file cannot say which versions are good: keep it for
                 # inspection and rebuild, which is what the error on the read side advises.
@@ -368,6 +418,7 @@ class IndexWriter:
                 "float": self._db.create_table("float", schema=float_schema(dim)),
                 "qbinary": self._db.create_table("qbinary", schema=question_binary_schema(dim)),
                 "qfloat": self._db.create_table("qfloat", schema=question_float_schema(dim)),
+                VOCABULARY: self._db.create_table(VOCABULARY, schema=vocabulary_schema()),
             }
         return self
 
@@ -405,7 +456,7 @@ class IndexWriter:
     def delete(self, ids: Sequence[int]) -> None:
         for batch in _batches(list(ids), 1000):
             clause = _in_clause(batch)
-            for name in TABLES:
+            for name in KEYED:
                 self._tables[name].delete(clause)
             self.dirty = True
 
@@ -485,6 +536,7 @@ class IndexWriter:
                         fragments.create_fts_index(
                             column, replace=True, use_tantivy=False, with_position=True
                         )
+            self._tables[VOCABULARY].add(count_words(fragments.to_lance()), mode="overwrite")
         now = time.time()
         meta = IndexMeta(
             format=FORMAT_VERSION,
