@@ -69,7 +69,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("eval", parents=[common], help="measure ranking quality against relevance judgments")
-    p.add_argument("qrels", type=Path, metavar="QRELS.tsv", help="qid, query, doc id, grade per line")
+    p.add_argument(
+        "qrels", type=Path, nargs="?", metavar="QRELS.tsv", help="qid, query, doc id, grade per line"
+    )
+    p.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="judge with the held-out generated questions instead (index built with --questions)",
+    )
+    p.add_argument(
+        "--sample",
+        type=int,
+        default=200,
+        metavar="N",
+        help="with --synthetic, this many random questions (seeded; 0: all; default 200)",
+    )
     p.add_argument("--k", type=int, default=12, help="cut-off for every metric (default 12)")
     p.add_argument(
         "--id-template",
@@ -362,15 +376,25 @@ def _tui(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from docsearch.evaluate import evaluate, load_qrels
+    from docsearch.evaluate import evaluate, load_qrels, synthetic_judgments
     from docsearch.search.fuse import FusionWeights
     from docsearch.search.searcher import Searcher
 
     if args.k < 1:
         raise SettingsError("--k must be at least 1")
-    judgments = load_qrels(args.qrels)
+    if (args.qrels is None) == (not args.synthetic):
+        raise SettingsError("give a judgments file (QRELS.tsv) or --synthetic, not both")
+    if args.sample < 0:
+        raise SettingsError("--sample must be 0 or more")
     settings = _settings(args)
     searcher = Searcher(settings)
+    if args.synthetic:
+        judgments = synthetic_judgments(searcher.reader, args.sample)
+        args.id_template = "{path}#{anchor}"
+        source = f"held-out questions of {settings.index}"
+    else:
+        judgments = load_qrels(args.qrels)
+        source = str(args.qrels)
     base = replace(searcher.options, top_k=args.k)
     variants = [
         ("keyword only", replace(base, use_binary=False, rank_by="keyword")),
@@ -394,7 +418,8 @@ def _eval(args: argparse.Namespace) -> int:
     rows = [(label, evaluate(searcher, judgments, opts, args.k, template)) for label, opts in variants]
     if args.json:
         payload = {
-            "qrels": str(args.qrels),
+            "qrels": None if args.synthetic else str(args.qrels),
+            "synthetic": args.synthetic,
             "k": args.k,
             "queries": len(judgments),
             "variants": [{"variant": label, **scores.as_json()} for label, scores in rows],
@@ -402,7 +427,7 @@ def _eval(args: argparse.Namespace) -> int:
         print(json.dumps(payload))
         return 0
     k = args.k
-    print(f"{len(judgments)} queries from {args.qrels}, k = {k}\n")
+    print(f"{len(judgments)} queries from {source}, k = {k}\n")
     header = f"{'variant':<34} {'nDCG@' + str(k):>9} {'Recall@' + str(k):>10} {'MRR@' + str(k):>8} "
     print(header + f"{'Judged@' + str(k):>10} {'p50 ms':>8}")
     for label, sc in rows:

@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from docsearch.errors import InputError
 from docsearch.model import Fragment
 from docsearch.search.searcher import Searcher, SearchOptions
+from docsearch.store.tables import IndexReader
 
 RELEVANT = 2
 
@@ -57,6 +58,41 @@ def load_qrels(path: Path) -> list[Judged]:
     if not queries:
         raise InputError(f"{path} holds no judgments")
     return list(queries.values())
+
+
+def synthetic_judgments(reader: IndexReader, sample: int, seed: int = 0) -> list[Judged]:
+    """A free relevance set: each fragment's held-out generated question (written by the LLM
+    at index time but never indexed) as a query, judged relevant to that fragment alone.
+    Doc ids are `path#anchor` (the default id template).
+
+    Fragments whose text is repeated elsewhere in the index are skipped, since their copies
+    answer the question just as well. `sample` picks that many at random (seeded, so runs
+    compare), 0 takes all.
+    """
+    import random
+
+    table = reader.fragments.to_table(
+        columns=["path", "anchor", "content_hash", "held_out_question"]
+    )
+    rows = table.to_pylist()
+    hash_count: dict[str, int] = {}
+    for row in rows:
+        hash_count[row["content_hash"]] = hash_count.get(row["content_hash"], 0) + 1
+    judged: list[Judged] = []
+    for row in rows:
+        question = row["held_out_question"]
+        if not question or hash_count[row["content_hash"]] > 1:
+            continue
+        ref = f"{row['path']}#{row['anchor']}"
+        judged.append(Judged(f"s{len(judged) + 1}", question, {ref: RELEVANT}))
+    if not judged:
+        raise InputError(
+            "this index has no held-out questions: index with --questions (an LLM writes 3 or "
+            "more questions per fragment and one is kept out of the index for evaluation)"
+        )
+    if 0 < sample < len(judged):
+        judged = random.Random(seed).sample(judged, sample)
+    return judged
 
 
 def doc_id(fragment: Fragment, template: str, anchor: str | None = None) -> str:

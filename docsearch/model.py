@@ -29,6 +29,9 @@ class Fragment:
     content_hash: str  # sha256 of what is embedded: breadcrumb + text
     questions: tuple[str, ...] = ()  # LLM-written questions this fragment answers (optional)
     hot_links: tuple[str, ...] = ()  # reserved names it defines (`fs.readFile()`, `top_k`)
+    # One generated question kept out of the index (not searched, not embedded): a query that
+    # is known to be answered by this fragment, for `docsearch eval --synthetic`.
+    held_out_question: str = ""
 
     @property
     def ref(self) -> str:

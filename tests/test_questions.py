@@ -171,3 +171,58 @@ def test_question_vectors_reach_semantic_ranking(tmp_path, docs, llm, embedder):
         "could a sudden power cut corrupt the lexicon", path_prefix="cli.md", options=semantic_only
     )
     assert all(h.fragment.path == "cli.md" for h in other.hits)
+
+
+def test_held_out_questions_make_a_synthetic_relevance_set(tmp_path, docs, embedder):
+    def three(system: str, user: str) -> str:
+        ref = re.search(r'<fragment path="([^"]+)"', user)
+        name = ref.group(1) if ref else "nothing"
+        # The third question is held out; it uses the section's own heading words so that
+        # a working search finds the fragment for it.
+        heading = re.sub(r"[^a-z]+", " ", name.split("#")[-1])
+        return json.dumps([f"What is in {name}?", f"How do I use {name}?", f"Tell me about {heading}?"])
+
+    server = FakeLLM(respond=three, api_key="").start()
+    try:
+        settings = settings_for(tmp_path, server)
+        summary = Indexer(settings, embedder=embedder).index(docs)
+        reader = IndexReader(settings.index)
+        frags = reader.take_fragments(list(range(summary.fragments)))
+        crash = next(f for f in frags if f.ref == "storage.md#crash-safety")
+        assert crash.questions == (
+            "What is in storage.md#crash-safety?",
+            "How do I use storage.md#crash-safety?",
+        )
+        assert crash.held_out_question == "Tell me about crash safety?"
+        # Held out means not searchable: not in the keyword field, not embedded.
+        kw = reader.fragments.to_table(columns=["kw_questions"]).column("kw_questions").to_pylist()
+        assert not any("Tell me about" in k for k in kw)
+        assert reader.qbinary.count_rows() == 2 * summary.fragments
+
+        # A re-index that reuses the committed questions keeps the held-out one.
+        page = docs / "storage.md"
+        page.write_text(page.read_text() + "\n## Appendix\n\nMore words.\n")
+        Indexer(settings, embedder=embedder).index(docs)
+        again = IndexReader(settings.index)
+        kept = {f.ref: f.held_out_question for f in again.take_fragments(list(range(again.meta.count)))}
+        assert kept["storage.md#crash-safety"] == "Tell me about crash safety?"
+
+        p = run_docsearch("eval", "--synthetic", "--index", settings.index, "--json")
+        assert p.returncode == 0, p.stderr
+        out = json.loads(p.stdout)
+        assert out["synthetic"] is True and out["queries"] == again.meta.count
+        hybrid = next(v for v in out["variants"] if v["variant"] == "hybrid (default)")
+        assert hybrid["recall"] > 0.5 and 0 < hybrid["ndcg"] <= 1
+        sampled = run_docsearch("eval", "--synthetic", "--sample", "3", "--index", settings.index, "--json")
+        assert json.loads(sampled.stdout)["queries"] == 3
+    finally:
+        server.stop()
+
+
+def test_synthetic_eval_needs_held_out_questions(tmp_path, docs, embedder):
+    settings = make_settings(tmp_path / "idx")
+    Indexer(settings, embedder=embedder).index(docs)
+    p = run_docsearch("eval", "--synthetic", "--index", settings.index)
+    assert p.returncode == 3 and "no held-out questions" in p.stderr and "Traceback" not in p.stderr
+    both = run_docsearch("eval", "x.tsv", "--synthetic", "--index", settings.index)
+    assert both.returncode == 2 and "not both" in both.stderr

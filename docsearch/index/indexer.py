@@ -128,11 +128,18 @@ class Indexer:
             # Questions: text that was committed with questions keeps them (same content hash);
             # with --questions, everything else of this source gets some (cache first).
             ex_questions = existing.column("questions").to_pylist()
-            asked = {h: tuple(q) for h, q in zip(ex_hash, ex_questions, strict=True) if q}
+            ex_held_out = existing.column("held_out_question").to_pylist()
+            asked = {
+                h: (tuple(q), held or "")
+                for h, q, held in zip(ex_hash, ex_questions, ex_held_out, strict=True)
+                if q
+            }
             to_write = [
                 f
                 if f.questions or f.content_hash not in asked
-                else replace(f, questions=asked[f.content_hash])
+                else replace(
+                    f, questions=asked[f.content_hash][0], held_out_question=asked[f.content_hash][1]
+                )
                 for f in to_write
             ]
             if llm is not None:
@@ -270,7 +277,12 @@ class Indexer:
     ) -> list[Fragment]:
         """Questions for new and changed fragments, and for unchanged ones that have none yet
         (those are rewritten with their committed vector, so nothing is embedded again)."""
-        from docsearch.index.questions import QuestionCache, QuestionGenerator, QuestionProgress
+        from docsearch.index.questions import (
+            QuestionCache,
+            QuestionGenerator,
+            QuestionProgress,
+            split_held_out,
+        )
         from docsearch.llm.client import Usage
 
         needing = [f for f in to_write if not f.questions] + unanswered
@@ -307,7 +319,10 @@ class Indexer:
 
         def with_questions(f: Fragment) -> Fragment:
             found = run.questions.get(f.content_hash)
-            return replace(f, questions=found) if found and not f.questions else f
+            if not found or f.questions:
+                return f
+            indexed, held_out = split_held_out(found)
+            return replace(f, questions=indexed, held_out_question=held_out)
 
         rewritten = [with_questions(f) for f in unanswered]
         return [with_questions(f) for f in to_write] + [f for f in rewritten if f.questions]

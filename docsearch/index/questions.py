@@ -106,6 +106,19 @@ def parse_questions(answer: str) -> list[str]:
     return out[:MAX_QUESTIONS]
 
 
+# With at least this many questions for a fragment, the last one is held out of the index.
+HOLD_OUT_FROM = 3
+
+
+def split_held_out(questions: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    """(questions to index, the held-out question or ""): with three or more, the last one is
+    kept out of the index as a query known to be answered by the fragment (eval --synthetic);
+    fewer are all indexed, since they are what ranks the fragment."""
+    if len(questions) >= HOLD_OUT_FROM:
+        return questions[:-1], questions[-1]
+    return questions, ""
+
+
 def fragment_message(fragment: Fragment) -> str:
     text = escape_fragment(fragment.text[:MAX_FRAGMENT_CHARS])
     crumbs = " › ".join(fragment.breadcrumb).replace('"', "'")

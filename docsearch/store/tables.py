@@ -85,6 +85,7 @@ def fragment_schema() -> pa.Schema:
             ("kw_heading", pa.string()),
             ("kw_context", pa.string()),
             ("kw_questions", pa.string()),
+            ("held_out_question", pa.string()),
         ]
     )
 
@@ -236,6 +237,7 @@ def fragment_rows(fragments: Sequence[Fragment]) -> pa.Table:
         cols["token_count"].append(f.token_count)
         cols["content_hash"].append(f.content_hash)
         cols["questions"].append(list(f.questions))
+        cols["held_out_question"].append(f.held_out_question)
         cols["hot_links"].append(list(f.hot_links))
         kw_heading, kw_context, kw_questions = keyword_fields(f)
         cols["kw_heading"].append(kw_heading)
@@ -247,6 +249,7 @@ def fragment_rows(fragments: Sequence[Fragment]) -> pa.Table:
 _FRAGMENT_COLUMNS = [
     "id", "source", "path", "anchor", "part", "title", "heading", "breadcrumb", "level",
     "line_start", "line_end", "text", "token_count", "content_hash", "questions", "hot_links",
+    "held_out_question",
 ]  # fmt: skip
 
 
@@ -431,11 +434,12 @@ class IndexWriter:
     # -- reading the committed state -----------------------------------------------------------
 
     def existing(self) -> pa.Table:
-        """id, source, path, content_hash, questions of every committed fragment."""
+        """id, source, path, content_hash, questions, held_out_question of every committed
+        fragment."""
         return (
             self._tables["fragments"]
             .to_lance()
-            .to_table(columns=["id", "source", "path", "content_hash", "questions"])
+            .to_table(columns=["id", "source", "path", "content_hash", "questions", "held_out_question"])
         )
 
     def vectors_for(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
