@@ -388,6 +388,7 @@ def _eval(args: argparse.Namespace) -> int:
         raise SettingsError("--sample must be 0 or more")
     settings = _settings(args)
     searcher = Searcher(settings)
+    searcher.rerank.preload(settings.float_memory_mb * 1_000_000)  # every query reranks
     if args.synthetic:
         judgments = synthetic_judgments(searcher.reader, args.sample)
         args.id_template = "{path}#{anchor}"

@@ -57,6 +57,8 @@ class Settings:
     top_k: int = 10
     rerank_count: int = 2000  # binary-phase candidates kept for the float rerank
     keyword_count: int = 200  # BM25 candidates kept for the float rerank
+    # Long-lived processes (the TUI, eval) hold the float vectors in memory up to this size.
+    float_memory_mb: int = 256
     # Fusion weights: see docsearch/search/fuse.py for the formula.
     weight_semantic: float = 0.7
     weight_keyword: float = 0.3
@@ -123,6 +125,8 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"voyage_dimension must be one of {allowed}, got {s.voyage_dimension}")
     if not 1 <= s.voyage_batch_size <= 1000:
         raise SettingsError(f"voyage_batch_size must be between 1 and 1000, got {s.voyage_batch_size}")
+    if s.float_memory_mb < 0:
+        raise SettingsError(f"float_memory_mb must be 0 or more, got {s.float_memory_mb}")
     if s.voyage_concurrency < 1:
         raise SettingsError("voyage_concurrency must be at least 1")
 

@@ -2,7 +2,13 @@
 
 Only the candidates' vectors are read (by row position, from the `float` table, which is
 row-aligned with `binary`), like Vespa's paged attributes: the float table never has to fit
-in memory. `preload()` holds them all in memory instead, for long-lived processes (the TUI).
+in memory. That suits a one-shot `ask`, which would spend longer loading every vector than
+reading 2,000 of them.
+
+A long-lived process (the TUI, `eval`) calls `preload(max_bytes)` instead: every vector is
+held in memory when that fits the budget (`float_memory_mb`). Reading
+2,000 random rows from disk costs 12–25 ms at 10k–100k fragments; gathering them in memory
+costs 0.4 ms (bench/query_latency.py).
 """
 
 from __future__ import annotations
@@ -24,8 +30,22 @@ class FloatReranker:
         self._reader = reader
         self._all: np.ndarray | None = None
 
-    def preload(self) -> None:
-        self._all = self._reader.all_vectors()
+    def preload(self, max_bytes: int | None = None) -> bool:
+        """Hold every float vector in memory if they fit in `max_bytes` (no limit when None):
+        as float32 when that fits (a gather and one matrix product), else as float16, as
+        stored (half the memory, plus a conversion of the candidates per query). Returns
+        whether they are in memory now."""
+        if self._all is not None:
+            return True
+        meta = self._reader.meta
+        values = meta.count * meta.document_model.dim
+        if max_bytes is None or values * 4 <= max_bytes:
+            self._all = self._reader.all_vectors(np.float32)
+        elif values * 2 <= max_bytes:
+            self._all = self._reader.all_vectors(np.float16)
+        else:
+            return False
+        return True
 
     def scores(self, positions: np.ndarray, expected_ids: np.ndarray, query: np.ndarray) -> np.ndarray:
         """Cosine similarity of each candidate with the query (vectors are unit-normalized)."""
@@ -36,7 +56,7 @@ class FloatReranker:
             # vectors is cheaper than a random read of these, and it is kept for next time.
             self.preload()
         if self._all is not None:
-            return self._all[positions] @ query
+            return self._all[positions].astype(np.float32, copy=False) @ query
         # lance's take returns rows in ascending position order; sort, then map back.
         order = np.argsort(positions)
         ids, vectors = self._reader.take_vectors(positions[order])

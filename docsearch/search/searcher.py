@@ -11,14 +11,16 @@ tables, the packed bits and the embedder.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from docsearch.embed.base import Embedder, check_compatible, pack_sign_bits
-from docsearch.model import Hit, SearchResult, Timings
+from docsearch.model import Fragment, Hit, SearchResult, Timings
 from docsearch.search.binary import BinaryIndex
 from docsearch.search.fuse import FusionWeights, exact_matches, fuse, query_identifiers
 from docsearch.search.keyword import KeywordRetriever, filter_clause
@@ -39,6 +41,10 @@ class SearchOptions:
     # Evaluation variants (docsearch eval): "fused" is the product; "keyword" ranks by BM25
     # alone, "binary" by hamming similarity alone, "float" by exact cosine over every fragment.
     rank_by: str = "fused"
+
+
+# Fragments kept by row position (about 2 KB each): a few screens of recent results.
+FRAGMENT_CACHE_SIZE = 512
 
 
 def _ms(start: float) -> float:
@@ -63,6 +69,8 @@ class Searcher:
         # Each question row's fragment position, for applying fragment filters to questions.
         self._question_positions = self.binary.positions_of(self.questions.fragment_ids)
         self._columns: dict[str, np.ndarray] = {}
+        self._fragment_cache: OrderedDict[int, Fragment] = OrderedDict()
+        self._fragment_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docsearch-keyword")
         self.options = SearchOptions(
             top_k=settings.top_k,
@@ -83,6 +91,25 @@ class Searcher:
         if name not in self._columns:
             self._columns[name] = np.asarray(self.reader.column(name).to_pylist(), dtype=object)
         return self._columns[name]
+
+    def _fragments(self, positions: list[int]) -> list[Fragment]:
+        """The fragments at these row positions, through a small cache: while a query is typed
+        one key at a time, most of the top results stay the same, and reading one row from
+        lance costs about as much as reading forty."""
+        with self._fragment_lock:  # the TUI may search from two workers at once
+            cache = self._fragment_cache
+            # lance's take returns rows in ascending position order, whatever order is asked.
+            missing = sorted({p for p in positions if p not in cache})
+            if missing:
+                for p, f in zip(missing, self.reader.take_fragments(missing), strict=True):
+                    cache[p] = f
+            out = []
+            for p in positions:
+                cache.move_to_end(p)
+                out.append(cache[p])
+            while len(cache) > max(FRAGMENT_CACHE_SIZE, len(positions)):
+                cache.popitem(last=False)
+            return out
 
     def _mask(self, source: str | None, path_prefix: str | None) -> np.ndarray | None:
         if not source and not path_prefix:
@@ -191,11 +218,15 @@ class Searcher:
         else:
             fused = fuse(semantic, keyword_scores, exact, opts.weights, question_scores)
         order = np.argsort(-fused, kind="stable")
-        # Parts of one long section share an address: show the best part only. Fetch a few
-        # more than k so that collapsing parts still leaves k results.
+        # Parts of one long section share an address: show the best part only. Read a few
+        # more than k (reading rows is the costly part of this stage), and the rest of a
+        # longer list only when collapsing parts left fewer than k.
         best = order[: 3 * k + 10]
-        fragments = self.reader.take_fragments([int(candidates[i]) for i in best])
-        by_id = {f.id: f for f in fragments}
+        first = min(len(best), k + 4)
+        by_id = {f.id: f for f in self._fragments([int(candidates[i]) for i in best[:first]])}
+        refs = {(f.source, f.path, f.anchor) for f in by_id.values()}
+        if len(refs) < k and first < len(best):
+            by_id |= {f.id: f for f in self._fragments([int(candidates[i]) for i in best[first:]])}
         hits: list[Hit] = []
         seen: set[tuple[str, str, str]] = set()
         for i in best:

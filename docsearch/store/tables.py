@@ -339,10 +339,11 @@ class IndexReader:
         vectors = _vectors_to_numpy(table.column("vector"), self.meta.document_model.dim)
         return ids, vectors.astype(np.float32)
 
-    def all_vectors(self) -> np.ndarray:
-        """Every float vector, in row order, as float32."""
+    def all_vectors(self, dtype: type = np.float32) -> np.ndarray:
+        """Every float vector, in row order (float32 unless `dtype` says otherwise)."""
         table = self.float.to_table(columns=["vector"])
-        return _vectors_to_numpy(table.column("vector"), self.meta.document_model.dim).astype(np.float32)
+        vectors = _vectors_to_numpy(table.column("vector"), self.meta.document_model.dim)
+        return vectors.astype(dtype, copy=False)
 
     def take_fragments(self, positions: Sequence[int]) -> list[Fragment]:
         if not positions:

@@ -228,6 +228,8 @@ class DocsearchApp(App[None]):
 
             searcher = self._factory() if self._factory else Searcher(self.settings)
             suggester = Suggester(searcher.reader)
+            # Every keystroke reranks: hold the float vectors in memory when they fit.
+            searcher.rerank.preload(self.settings.float_memory_mb * 1_000_000)
             # Warm up while the user reads the screen: the first real keystroke then pays no
             # one-time costs (ONNX session start, the prefix vocabulary, the first FTS query).
             searcher.search("docsearch", top_k=1, prefix_last=True)
