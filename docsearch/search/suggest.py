@@ -8,14 +8,24 @@ Three ways to match, tried in order until `limit` suggestions are found:
 3. semantic, for longer inputs: the searcher's best fragments, shown as their best-matching
    generated question or their heading.
 It works without an LLM: headings and hot links come from the markdown itself.
+
+It is built for a million fragments as much as for a hundred: the entries sit in arrays in
+rank order and their words in sorted prefix indexes, so a keystroke costs what it matches
+(bench/suggest_latency.py), and only the shown suggestions' breadcrumbs are read.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 if TYPE_CHECKING:
     from docsearch.search.searcher import Searcher
@@ -25,6 +35,12 @@ Kind = str  # "hotlink", "heading", "question", "semantic"
 _WORD_RE = re.compile(r"[\w$]+")
 SEMANTIC_MIN_WORDS = 3
 FUZZY_MAX_CHARS = 24
+# Text matches are put whole-input-first among this many of the best.
+WHOLE_CHECK = 512
+KIND_HOTLINK, KIND_HEADING, KIND_QUESTION = 0, 1, 2
+KIND_NAMES = ("hotlink", "heading", "question")
+# A hot link is also found by the part after each of its first few separators.
+MAX_NAME_TAILS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,137 +65,226 @@ class Suggestion:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    text: str
-    lower: str
-    kind: Kind
-    path: str
-    anchor: str
-    breadcrumb: tuple[str, ...]
-    keys: tuple[str, ...]  # lower-case strings a prefix may start: the name's parts, or words
-    defines: bool = True  # a hot link whose section defines the name (not merely mentions it)
+class _PrefixIndex:
+    """Sorted distinct keys, each with the entries that have it (CSR: entries of key i are
+    entries[offsets[i]:offsets[i + 1]]). A prefix is a contiguous run of keys, found by
+    bisection, so a lookup costs the matches, not the size of the index."""
 
-    def suggestion(self, kind: Kind | None = None) -> Suggestion:
-        return Suggestion(self.text, kind or self.kind, self.path, self.anchor, self.breadcrumb)
+    def __init__(self, keys: pa.Array, entries: np.ndarray) -> None:
+        """`keys[i]` belongs to `entries[i]`; empty keys are dropped. Sorted by Arrow, so a
+        million fragments' words never become Python strings, only the distinct ones do."""
+        keep = pc.greater(pc.utf8_length(keys), 0)
+        keys = keys.filter(keep)
+        entries = entries[np.asarray(keep.to_numpy(zero_copy_only=False), dtype=bool)]
+        order = pc.sort_indices(keys).to_numpy()
+        keys = keys.take(order)
+        self.entries = entries[order]
+        if len(keys):
+            changed = pc.not_equal(keys.slice(1), keys.slice(0, len(keys) - 1))
+            starts = np.concatenate([[0], np.flatnonzero(changed.to_numpy(zero_copy_only=False)) + 1])
+        else:
+            starts = np.zeros(0, np.int64)
+        self.keys: list[str] = keys.take(starts).to_pylist()
+        self.offsets = np.append(starts, len(keys)).astype(np.int64)
 
+    def prefixed(self, prefix: str) -> np.ndarray:
+        """Entries with a key that starts with `prefix` (unsorted, may repeat)."""
+        lo = bisect.bisect_left(self.keys, prefix)
+        hi = bisect.bisect_left(self.keys, prefix + "\U0010ffff")
+        return self.entries[self.offsets[lo] : self.offsets[hi]]
 
-def _name_keys(name: str) -> tuple[str, ...]:
-    lower = name.lower()
-    parts = [lower]
-    for sep in (".", ":", "#", "/"):
-        if sep in lower:
-            tail = lower
-            while sep in tail:
-                tail = tail.split(sep, 1)[1]
-                parts.append(tail)
-    return tuple(dict.fromkeys(parts))
+    def exact(self, key: str) -> np.ndarray:
+        i = bisect.bisect_left(self.keys, key)
+        if i < len(self.keys) and self.keys[i] == key:
+            return self.entries[self.offsets[i] : self.offsets[i + 1]]
+        return self.entries[:0]
 
 
 class Suggester:
+    """Suggestions from an index of any size: the entries (hot links, headings, questions)
+    live in numpy arrays in rank order, so "the best matches" is "the lowest entry numbers",
+    and their words in prefix indexes; the display fields are read for the few shown."""
+
     def __init__(self, reader: IndexReader, searcher: Callable[[], Searcher] | None = None) -> None:
         """`searcher` builds a Searcher on demand: only semantic suggestions need the model."""
-        table = reader.fragments.to_table(
-            columns=["path", "anchor", "part", "heading", "title", "breadcrumb", "questions", "hot_links"]
-        )
+        self._reader = reader
         self._searcher_factory = searcher
         self._searcher: Searcher | None = None
-        self.hot: list[_Entry] = []
-        self.texts: list[_Entry] = []
-        seen: set[tuple[str, str, str]] = set()
-        for row in table.to_pylist():
-            crumbs = tuple(row["breadcrumb"])
-            path, anchor = row["path"], row["anchor"]
-            heading = (row["heading"] or "").lower()
-            for name in row["hot_links"] or ():
-                # A heading that starts with the name defines it (so does a table key, which is
-                # not in the heading); a heading that names it later mentions it (a deprecation
-                # note about `process.env`). Definitions come first.
-                bare = name.lower().removesuffix("()")
-                defines = heading.startswith(bare) or bare not in heading
-                keys = _name_keys(name)
-                self.hot.append(_Entry(name, name.lower(), "hotlink", path, anchor, crumbs, keys, defines))
-            candidates = [(row["heading"] or row["title"], "heading")] if row["part"] == 0 else []
-            candidates += [(q, "question") for q in row["questions"] or ()]
-            for text, kind in candidates:
-                key = (text.lower(), path, anchor)
-                if not text or key in seen:
-                    continue
-                seen.add(key)
-                words = tuple(w.lower() for w in _WORD_RE.findall(text))
-                self.texts.append(_Entry(text, text.lower(), kind, path, anchor, crumbs, words))
-        # Shorter names first: the closest completion of what was typed.
-        self.hot.sort(key=lambda e: (not e.defines, len(e.text), e.lower))
+        table = reader.fragments.to_table(
+            columns=["path", "anchor", "part", "heading", "title", "questions", "hot_links"]
+        )
+        self._paths = table.column("path").combine_chunks()
+        self._anchors = table.column("anchor").combine_chunks()
+        heading = pc.fill_null(table.column("heading").combine_chunks(), "")
+
+        # Hot links, best first: definitions before mentions, then shorter, then by name.
+        links = table.column("hot_links").combine_chunks()
+        link_rows = pc.list_parent_indices(links).to_numpy()
+        names = pc.list_flatten(links)
+        lower = pc.utf8_lower(names)
+        bare = pc.replace_substring_regex(lower, r"\(\)$", "")
+        link_headings = pc.utf8_lower(heading.take(link_rows)).to_pylist()
+        # A heading that starts with the name defines it (so does a table key, which is not
+        # in the heading); a heading that names it later mentions it (a deprecation note
+        # about `process.env`).
+        mentions = pa.array(
+            [
+                not (h.startswith(b) or b not in h)
+                for h, b in zip(link_headings, bare.to_pylist(), strict=True)
+            ],
+            pa.bool_(),
+        )
+        del link_headings
+        order = pc.sort_indices(
+            pa.table({"m": mentions, "n": pc.utf8_length(names), "l": lower}),
+            sort_keys=[("m", "ascending"), ("n", "ascending"), ("l", "ascending")],
+        )
+        names, lower, link_rows = names.take(order), lower.take(order), link_rows[order.to_numpy()]
+
+        # Headings (of a section's first part) and questions, best first: headings before
+        # questions, then shorter.
+        first = np.flatnonzero(table.column("part").to_numpy() == 0)
+        titled = pc.if_else(pc.equal(heading, ""), table.column("title").combine_chunks(), heading)
+        heads = titled.take(first)
+        questions = table.column("questions").combine_chunks()
+        question_rows = pc.list_parent_indices(questions).to_numpy()
+        question_texts = pc.list_flatten(questions)
+        texts = pa.concat_arrays([heads.cast(pa.string()), question_texts.cast(pa.string())])
+        text_rows = np.concatenate([first, question_rows]).astype(np.int64)
+        kinds = np.concatenate(
+            [np.full(len(heads), KIND_HEADING), np.full(len(question_texts), KIND_QUESTION)]
+        ).astype(np.int8)
+        keep = np.flatnonzero(pc.utf8_length(texts).to_numpy(zero_copy_only=False) > 0)
+        lengths = pc.utf8_length(texts).to_numpy(zero_copy_only=False)[keep]
+        order = keep[np.lexsort((lengths, kinds[keep]))]
+        texts = texts.take(order)
+        del table
+
+        hot = len(names)
+        self._rows = np.concatenate([link_rows.astype(np.int64), text_rows[order]])
+        self._kinds = np.concatenate([np.full(hot, KIND_HOTLINK, np.int8), kinds[order]])
+        self._texts = pa.concat_arrays([names.cast(pa.string()), texts])
+
+        # Keys of a hot link: its name and each tail after a separator (`fs.promises.readFile()`
+        # is also `promises.readfile()` and `readfile()`).
+        tails = [lower]
+        for _ in range(MAX_NAME_TAILS):
+            tail = pc.replace_substring_regex(tails[-1], r"^[^.:#/]*[.:#/]", "", max_replacements=1)
+            changed = pc.not_equal(tail, tails[-1])
+            tails.append(pc.if_else(changed, tail, pa.scalar("", pa.string())))
+        link_entries = np.arange(hot, dtype=np.int32)
+        self._hot = _PrefixIndex(
+            pa.concat_arrays([t.cast(pa.string()) for t in tails]),
+            np.tile(link_entries, len(tails)),
+        )
+        # Keys of a heading or question: its words.
+        words = pc.split_pattern_regex(pc.utf8_lower(texts), r"[^\p{L}\p{N}_$]+")
+        word_entries = pc.list_parent_indices(words).to_numpy().astype(np.int32) + hot
+        self._words = _PrefixIndex(pc.list_flatten(words).cast(pa.string()), word_entries)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
         query = " ".join(text.split()).lower()
         if not query or limit <= 0:
             return []
-        out: list[Suggestion] = []
-        seen: set[str] = set()
+        chosen: list[int] = []  # entries, best first
+        refs: set[tuple[str, str]] = set()
 
-        def add(s: Suggestion) -> bool:
+        def add(entries: Iterable[int]) -> bool:
             # One suggestion per destination: the first (best) way to name it wins.
-            if s.ref not in seen:
-                seen.add(s.ref)
-                out.append(s)
-            return len(out) >= limit
+            for e in entries:
+                ref = (self._paths[self._rows[e]].as_py(), self._anchors[self._rows[e]].as_py())
+                if ref not in refs:
+                    refs.add(ref)
+                    chosen.append(e)
+                    if len(chosen) >= limit:
+                        return True
+            return False
 
-        for e in self.hot:
-            if any(k.startswith(query) for k in e.keys) and add(e.suggestion()):
-                return out
-        for e in self._text_prefix(query):
-            if add(e.suggestion()):
-                return out
-        if not out and len(query) <= FUZZY_MAX_CHARS:
+        done = add(self._ranked(self._hot.prefixed(query))) or add(self._text_prefix(query))
+        if not done and not chosen and len(query) <= FUZZY_MAX_CHARS:
             # Only when nothing matched as typed: a typo, not a finer-grained completion.
-            for e in self._fuzzy(query):
-                if add(e.suggestion()):
-                    return out
-        if len(query.split()) >= SEMANTIC_MIN_WORDS and self._searcher_factory is not None:
+            done = add(self._fuzzy(query))
+        out = self._suggestions(chosen)
+        if not done and len(query.split()) >= SEMANTIC_MIN_WORDS and self._searcher_factory is not None:
+            seen = {s.ref for s in out}
             for s in self._semantic(text, limit):
-                if add(s):
-                    return out
+                if s.ref not in seen and len(out) < limit:
+                    seen.add(s.ref)
+                    out.append(s)
         return out
 
-    def _text_prefix(self, query: str) -> list[_Entry]:
-        words = query.split()
-        whole = [e for e in self.texts if e.lower.startswith(query)]
-        # Every typed word starts some word of the text (in any order): "safety crash" finds
-        # "Crash safety", and the last word may be unfinished.
-        partial = [
-            e
-            for e in self.texts
-            if not e.lower.startswith(query) and all(any(k.startswith(w) for k in e.keys) for w in words)
-        ]
-        rank = {"heading": 0, "question": 1}
-        return sorted(whole, key=lambda e: (rank[e.kind], len(e.text))) + sorted(
-            partial, key=lambda e: (rank[e.kind], len(e.text))
-        )
+    def _ranked(self, entries: np.ndarray) -> Iterator[int]:
+        """Distinct entries in rank order (entry numbers are ranks)."""
+        if len(entries) == 0:
+            return iter(())
+        return iter(np.unique(entries).tolist())
 
-    def _fuzzy(self, query: str) -> list[_Entry]:
+    def _text_prefix(self, query: str) -> Iterator[int]:
+        """Headings and questions of which every typed word starts some word (in any order:
+        "safety crash" finds "Crash safety"; the last word may be unfinished), those that
+        start with the whole input first."""
+        words = [w for w in _WORD_RE.findall(query)]
+        if not words:
+            return iter(())
+        found: np.ndarray | None = None
+        for word in sorted(set(words), key=len, reverse=True):  # longest: fewest matches
+            entries = np.unique(self._words.prefixed(word))
+            found = entries if found is None else np.intersect1d(found, entries, assume_unique=True)
+            if len(found) == 0:
+                return iter(())
+        assert found is not None
+        head = found[:WHOLE_CHECK].tolist()
+        whole = [e for e in head if self._texts[e].as_py().lower().startswith(query)]
+        taken = set(whole)
+        rest = (e for e in found.tolist() if e not in taken)
+        return itertools.chain(whole, rest)
+
+    def _fuzzy(self, query: str) -> list[int]:
+        from rapidfuzz import process
         from rapidfuzz.distance import Levenshtein
 
         if len(query) < 4:
             return []  # three letters are a prefix, not a word one can misspell
         edits = 1 if len(query) <= 6 else 2
-        scored: list[tuple[int, int, _Entry]] = []
-        for e in self.hot + self.texts:
+        scored: list[tuple[int, bool, int]] = []  # (distance, not a hot link, entry)
+        for index, hot in ((self._hot, True), (self._words, False)):
             # Compare with each key's same-length prefix (an unfinished word), and whole keys
             # of about the query's length (a dropped or doubled letter).
-            best = min(
-                (
-                    Levenshtein.distance(query, key, score_cutoff=edits)
-                    for k in e.keys
-                    if len(k) >= len(query) - 1
-                    for key in (k[: len(query)], k)
-                ),
-                default=edits + 1,
+            keys = [k for k in index.keys if len(k) >= len(query) - 1]
+            best: dict[str, int] = {}
+            for choices in ([k[: len(query)] for k in keys], keys):
+                for _, distance, i in process.extract(
+                    query, choices, scorer=Levenshtein.distance, score_cutoff=edits, limit=None
+                ):
+                    key = keys[i]
+                    best[key] = min(distance, best.get(key, edits + 1))
+            for key, distance in best.items():
+                scored.extend((distance, not hot, int(e)) for e in index.exact(key))
+        scored.sort()
+        return list(dict.fromkeys(e for _, _, e in scored))
+
+    def _suggestions(self, entries: list[int]) -> list[Suggestion]:
+        if not entries:
+            return []
+        rows = sorted({int(self._rows[e]) for e in entries})
+        crumbs = self._reader.fragments.take(rows, columns=["breadcrumb"]).column("breadcrumb").to_pylist()
+        breadcrumb = dict(zip(rows, crumbs, strict=True))
+        out = []
+        for e in entries:
+            row = int(self._rows[e])
+            out.append(
+                Suggestion(
+                    self._texts[e].as_py(),
+                    KIND_NAMES[int(self._kinds[e])],
+                    self._paths[row].as_py(),
+                    self._anchors[row].as_py(),
+                    tuple(breadcrumb[row] or ()),
+                )
             )
-            if best <= edits:
-                scored.append((best, len(e.text), e))
-        scored.sort(key=lambda t: (t[0], t[2].kind != "hotlink", t[1]))
-        return [e for _, _, e in scored]
+        return out
 
     def _semantic(self, text: str, limit: int) -> list[Suggestion]:
         if self._searcher is None:
