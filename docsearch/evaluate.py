@@ -71,9 +71,7 @@ def synthetic_judgments(reader: IndexReader, sample: int, seed: int = 0) -> list
     """
     import random
 
-    table = reader.fragments.to_table(
-        columns=["path", "anchor", "content_hash", "held_out_question"]
-    )
+    table = reader.fragments.to_table(columns=["path", "anchor", "content_hash", "held_out_question"])
     rows = table.to_pylist()
     hash_count: dict[str, int] = {}
     for row in rows:

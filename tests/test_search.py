@@ -156,3 +156,18 @@ def test_smallest_keeps_ties_in_position_order():
     rng = np.random.default_rng(3)
     many = rng.integers(0, 40, 5000).astype(np.uint16)
     assert np.array_equal(many[smallest(many, 100)], np.sort(many)[:100])
+
+
+def test_binary_columns_are_read_batch_by_batch_into_the_same_index(searcher, monkeypatch):
+    import docsearch.store.tables as tables
+
+    monkeypatch.setattr(tables, "BINARY_BATCH", 7)  # many batches, a short last one
+    reader = searcher.reader
+    ids, columns = reader.load_binary_columns()
+    row_ids, rows = reader.load_binary()
+    assert np.array_equal(ids, row_ids) and columns.shape[1] == len(rows)
+    by_rows, by_columns = BinaryIndex(row_ids, rows), BinaryIndex.from_columns(ids, columns)
+    assert by_columns.nbits == by_rows.nbits == rows.shape[1] * 8
+    q = rows[3]
+    assert np.array_equal(by_columns.distances(q), by_rows.distances(q))
+    assert by_columns.distances(q)[3] == 0

@@ -75,3 +75,31 @@ def test_voyage_and_download_settings(tmp_path):
     for bad in ({"voyage_dimension": 300}, {"voyage_batch_size": 1001}, {"voyage_concurrency": 0}):
         with pytest.raises(SettingsError):
             Settings.resolve(bad, env={}, cwd=tmp_path)
+
+
+def test_float_memory_budget(tmp_path):
+    from docsearch.settings import Settings
+
+    assert Settings.resolve(env={}, cwd=tmp_path).float_memory_mb == 256
+    assert Settings.resolve(env={"DOCSEARCH_FLOAT_MEMORY_MB": "0"}, cwd=tmp_path).float_memory_mb == 0
+    with pytest.raises(SettingsError, match="float_memory_mb"):
+        Settings.resolve(env={"DOCSEARCH_FLOAT_MEMORY_MB": "-1"}, cwd=tmp_path)
+
+
+def test_float_vectors_are_held_in_memory_within_the_budget(corpus_index, embedder):
+    import numpy as np
+
+    from docsearch.search.searcher import Searcher
+
+    from .conftest import make_settings
+
+    settings = make_settings(corpus_index)
+    searcher = Searcher(settings, embedder=embedder)
+    count, dim = searcher.reader.meta.count, searcher.reader.meta.document_model.dim
+    assert not searcher.rerank.preload(max_bytes=count * dim * 2 - 1)  # not even float16 fits
+    assert searcher.rerank.preload(max_bytes=count * dim * 2)  # float16 fits, float32 not
+    assert searcher.rerank._all is not None and searcher.rerank._all.dtype == np.float16
+    # A small index is read whole on the first search anyway (float32, no budget involved).
+    fresh = Searcher(settings, embedder=embedder)
+    expected = [(h.fragment.ref, round(h.float, 2)) for h in fresh.search("crash safety").hits]
+    assert [(h.fragment.ref, round(h.float, 2)) for h in searcher.search("crash safety").hits] == expected

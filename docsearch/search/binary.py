@@ -15,15 +15,29 @@ import numpy as np
 
 class BinaryIndex:
     def __init__(self, ids: np.ndarray, bits: np.ndarray) -> None:
+        """`bits`: one row of packed bytes per fragment."""
         if bits.ndim != 2 or len(ids) != len(bits):
             raise ValueError("ids and bits must have one row per fragment")
-        self.ids = np.ascontiguousarray(ids, dtype=np.int64)
-        self.nbits = bits.shape[1] * 8
         width = bits.shape[1]
         rows = np.ascontiguousarray(bits)
         # Whole 64-bit words where the width allows: 8x fewer popcounts than bytes.
         words = rows.view(np.uint64) if width % 8 == 0 else rows
-        self._columns = np.ascontiguousarray(words.T)  # [word position, fragment]
+        self._init(ids, np.ascontiguousarray(words.T), width * 8)
+
+    @classmethod
+    def from_columns(cls, ids: np.ndarray, columns: np.ndarray) -> BinaryIndex:
+        """From bits already column-major ([word position, fragment], uint64 or uint8), as
+        IndexReader.load_binary_columns reads them: no second copy of a large index."""
+        if columns.ndim != 2 or columns.shape[1] != len(ids):
+            raise ValueError("columns must have one column per fragment")
+        index = cls.__new__(cls)
+        index._init(ids, columns, columns.shape[0] * columns.dtype.itemsize * 8)
+        return index
+
+    def _init(self, ids: np.ndarray, columns: np.ndarray, nbits: int) -> None:
+        self.ids = np.ascontiguousarray(ids, dtype=np.int64)
+        self.nbits = nbits
+        self._columns = columns  # [word position, fragment]
         order = np.argsort(self.ids, kind="stable")
         self._sorted_ids = self.ids[order]
         self._order = order

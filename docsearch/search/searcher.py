@@ -61,8 +61,7 @@ class Searcher:
             embedder = load_query_embedder(settings, self.reader.meta.document_model)
         check_compatible(self.reader.meta.document_model, embedder.identity)
         self.embedder = embedder
-        ids, bits = self.reader.load_binary()
-        self.binary = BinaryIndex(ids, bits)
+        self.binary = BinaryIndex.from_columns(*self.reader.load_binary_columns())
         self.keyword = KeywordRetriever(self.reader)
         self.rerank = FloatReranker(self.reader)
         self.questions = QuestionIndex(self.reader)

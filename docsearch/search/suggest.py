@@ -39,6 +39,8 @@ FUZZY_MAX_CHARS = 24
 WHOLE_CHECK = 512
 KIND_HOTLINK, KIND_HEADING, KIND_QUESTION = 0, 1, 2
 KIND_NAMES = ("hotlink", "heading", "question")
+# Rows turned into Python strings at a time while building.
+BUILD_SLICE = 65_536
 # A hot link is also found by the part after each of its first few separators.
 MAX_NAME_TAILS = 4
 
@@ -123,20 +125,20 @@ class Suggester:
         names = pc.list_flatten(links)
         lower = pc.utf8_lower(names)
         bare = pc.replace_substring_regex(lower, r"\(\)$", "")
-        link_headings = pc.utf8_lower(heading.take(link_rows)).to_pylist()
         # A heading that starts with the name defines it (so does a table key, which is not
         # in the heading); a heading that names it later mentions it (a deprecation note
-        # about `process.env`).
-        mentions = pa.array(
-            [
-                not (h.startswith(b) or b not in h)
-                for h, b in zip(link_headings, bare.to_pylist(), strict=True)
-            ],
-            pa.bool_(),
-        )
-        del link_headings
+        # about `process.env`). In slices, so that only one slice is ever Python strings.
+        mentions = np.zeros(len(names), dtype=bool)
+        for start in range(0, len(names), BUILD_SLICE):
+            rows = link_rows[start : start + BUILD_SLICE]
+            sliced = zip(
+                pc.utf8_lower(heading.take(rows)).to_pylist(),
+                bare.slice(start, len(rows)).to_pylist(),
+                strict=True,
+            )
+            mentions[start : start + len(rows)] = [not (h.startswith(b) or b not in h) for h, b in sliced]
         order = pc.sort_indices(
-            pa.table({"m": mentions, "n": pc.utf8_length(names), "l": lower}),
+            pa.table({"m": pa.array(mentions), "n": pc.utf8_length(names), "l": lower}),
             sort_keys=[("m", "ascending"), ("n", "ascending"), ("l", "ascending")],
         )
         names, lower, link_rows = names.take(order), lower.take(order), link_rows[order.to_numpy()]

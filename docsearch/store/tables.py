@@ -59,6 +59,9 @@ VOCABULARY = "vocabulary"
 TABLES = (*KEYED, VOCABULARY)
 META_FILE = "meta.json"
 
+# Rows per batch when the packed bits are read into memory.
+BINARY_BATCH = 65_536
+
 # Text fields that get a full-text index; the keyword stage decides how they are weighted.
 FTS_COLUMNS = ("kw_heading", "kw_context", "kw_questions", "text")
 
@@ -317,6 +320,27 @@ class IndexReader:
         ids = table.column("id").to_numpy()
         bits = _fixed_binary_to_numpy(table.column("bits"), self.meta.document_model.dim // 8)
         return ids, bits
+
+    def load_binary_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, bits stored column-major: one row per 64-bit word position, or per byte when
+        the width is not a multiple of 8), read batch by batch straight into place, so that
+        peak memory is the result plus one batch, not the whole table three times over."""
+        width = self.meta.document_model.dim // 8
+        unit = np.uint64 if width % 8 == 0 else np.uint8
+        words = width // np.dtype(unit).itemsize
+        n = self.binary.count_rows()
+        ids = np.empty(n, np.int64)
+        columns = np.empty((words, n), unit)
+        at = 0
+        for batch in self.binary.to_batches(columns=["id", "bits"], batch_size=BINARY_BATCH):
+            rows = len(batch)
+            ids[at : at + rows] = batch.column(0).to_numpy()
+            bits = _fixed_binary_to_numpy(batch.column(1), width)
+            columns[:, at : at + rows] = np.ascontiguousarray(bits).view(unit).T
+            at += rows
+        if at != n:
+            raise IndexDamagedError(f"the binary table at {self.path} changed while it was read")
+        return ids, columns
 
     def load_question_bits(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """All question rows: (fragment ids, question numbers, packed bits), in row order."""
