@@ -213,3 +213,42 @@ def test_index_of_another_format_is_refused_by_search_and_rebuilt_by_index(tmp_p
     assert again.added == first.fragments
     assert IndexReader(settings.index).meta.count == first.fragments
     assert (settings.index / "meta.json.format-2").exists()
+
+
+def test_unchanged_files_are_not_parsed_again(tmp_path, docs, embedder, monkeypatch):
+    import docsearch.index.indexer as indexer_module
+
+    settings = make_settings(tmp_path / "idx", cache_dir=tmp_path / "cache")
+    parsed: list[str] = []
+    real_chunk = indexer_module.chunk
+
+    def counting_chunk(text, path, *args):
+        parsed.append(path)
+        return real_chunk(text, path, *args)
+
+    monkeypatch.setattr(indexer_module, "chunk", counting_chunk)
+    first = Indexer(settings, embedder=embedder).index(docs)
+    files = len(parsed)
+    assert files == first.files > 1
+    before = IndexReader(settings.index).take_fragments(list(range(first.fragments)))
+
+    again = Indexer(settings, embedder=embedder).index(docs)
+    assert len(parsed) == files and again.unchanged == first.fragments  # read from the cache
+    page = docs / "storage.md"
+    page.write_text(page.read_text() + "\n## Appendix\n\nMore words.\n")
+    third = Indexer(settings, embedder=embedder).index(docs)
+    assert parsed[files:] == ["storage.md"] and third.added == 1
+    # Other chunk settings are other fragments: everything is parsed again.
+    other = make_settings(tmp_path / "idx2", cache_dir=tmp_path / "cache", chunk_tokens=64)
+    Indexer(other, embedder=embedder).index(docs)
+    assert len(parsed) == 2 * files + 1
+    # What the cache gives back is what parsing gave.
+    monkeypatch.setattr(indexer_module, "chunk", real_chunk)
+    fresh = make_settings(tmp_path / "idx3", cache_dir=tmp_path / "other-cache")
+    Indexer(fresh, embedder=embedder).index(docs)
+    cached = make_settings(tmp_path / "idx4", cache_dir=tmp_path / "cache")
+    Indexer(cached, embedder=embedder).index(docs)
+    a = IndexReader(fresh.index).take_fragments(list(range(first.fragments + 1)))
+    b = IndexReader(cached.index).take_fragments(list(range(first.fragments + 1)))
+    assert sorted(a, key=lambda f: f.id) == sorted(b, key=lambda f: f.id)
+    assert {f.id for f in before} <= {f.id for f in a}

@@ -19,7 +19,8 @@ import numpy as np
 from docsearch.embed.base import Embedder, EmbedProgress, ModelIdentity
 from docsearch.errors import DocsearchError, IndexMissingError, InputError, ModelMismatchError, SettingsError
 from docsearch.index.chunk import chunk
-from docsearch.index.discover import discover
+from docsearch.index.chunk_cache import ChunkCache, chunk_key
+from docsearch.index.discover import Document, discover
 from docsearch.model import Fragment, IndexSummary, Skipped
 from docsearch.settings import Settings
 from docsearch.store.tables import IndexWriter, read_meta
@@ -88,12 +89,7 @@ class Indexer:
         if not found.documents:
             raise InputError(f"no markdown files (*.md, *.markdown, *.mdx) found in {root}")
 
-        fragments: list[Fragment] = []
-        for n, doc in enumerate(found.documents, 1):
-            fragments.extend(
-                chunk(doc.text, doc.path, name, self.settings.chunk_tokens, self.settings.chunk_overlap)
-            )
-            report(Progress("chunk", n, summary.files))
+        fragments = self._chunk(found.documents, name, report)
         summary.fragments = len(fragments)
         if len(fragments) != len({f.id for f in fragments}):
             raise DocsearchError("internal error: two fragments share an id")
@@ -223,6 +219,25 @@ class Indexer:
         summary.seconds = time.perf_counter() - started
         report(Progress("done", summary.fragments, summary.fragments))
         return summary
+
+    def _chunk(self, documents: list[Document], source: str, report: ProgressCallback) -> list[Fragment]:
+        """Every document's fragments: from the chunk cache where the file is as it was
+        indexed before, parsed (and remembered) otherwise."""
+        tokens, overlap = self.settings.chunk_tokens, self.settings.chunk_overlap
+        cache = ChunkCache(self.settings.cache_dir / "chunks.sqlite")
+        keys = [chunk_key(source, d.path, d.text, tokens, overlap) for d in documents]
+        known = cache.get_many(keys)
+        fragments: list[Fragment] = []
+        parsed: list[tuple[str, list[Fragment]]] = []
+        for n, (doc, key) in enumerate(zip(documents, keys, strict=True), 1):
+            found = known.get(key)
+            if found is None:
+                found = chunk(doc.text, doc.path, source, tokens, overlap)
+                parsed.append((key, found))
+            fragments.extend(found)
+            report(Progress("chunk", n, len(documents)))
+        cache.put_many(parsed)
+        return fragments
 
     @staticmethod
     def _question_vectors(

@@ -15,12 +15,11 @@ import asyncio
 import hashlib
 import json
 import re
-import sqlite3
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from docsearch.cache import TextStore
 from docsearch.errors import DocsearchError
 from docsearch.llm.client import LLMClient, Usage
 from docsearch.llm.summary import escape_fragment, prompt
@@ -50,38 +49,21 @@ class QuestionRun:
 
 
 class QuestionCache:
+    """Generated questions by (LLM, content hash): text that was asked about once is never
+    paid for again, in this index or another."""
+
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
-        self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS questions (key TEXT PRIMARY KEY, questions TEXT NOT NULL)"
-            )
+        self._store = TextStore(path, "questions", value_column="questions")
 
     @staticmethod
     def key(llm: str, content_hash: str) -> str:
         return hashlib.sha256(f"{llm}\0{content_hash}".encode()).hexdigest()
 
     def get(self, keys: Sequence[str]) -> dict[str, tuple[str, ...]]:
-        found: dict[str, tuple[str, ...]] = {}
-        with self._lock:
-            for start in range(0, len(keys), 500):
-                chunk = list(keys[start : start + 500])
-                marks = ",".join("?" * len(chunk))
-                for key, value in self._db.execute(
-                    f"SELECT key, questions FROM questions WHERE key IN ({marks})", chunk
-                ):
-                    found[key] = tuple(json.loads(value))
-        return found
+        return {k: tuple(json.loads(v)) for k, v in self._store.get_many(keys).items()}
 
     def put(self, key: str, questions: Sequence[str]) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO questions (key, questions) VALUES (?, ?)",
-                (key, json.dumps(list(questions))),
-            )
+        self._store.put_many([(key, json.dumps(list(questions)))])
 
 
 def parse_questions(answer: str) -> list[str]:
