@@ -43,6 +43,9 @@ class SearchOptions:
     rank_by: str = "fused"
 
 
+# The exact-identifier bonus for a fragment whose body (not heading) contains the identifier.
+BODY_MENTION = 0.5
+
 # Fragments kept by row position (about 2 KB each): a few screens of recent results.
 FRAGMENT_CACHE_SIZE = 512
 
@@ -200,9 +203,18 @@ class Searcher:
         keyword_found[at] = True
         identifiers = query_identifiers(query)
         if identifiers:
-            exact[at] = exact_matches(
+            # A typed identifier in the heading names the section; in the body (a settings
+            # table row, an error name in prose) it still marks a section about it, against
+            # the many that only share its words. Bodies are read only for such queries.
+            in_heading = exact_matches(
                 identifiers, [h for h, ok in zip(kw_headings, valid, strict=True) if ok]
             )
+            found_at = kw_pos[valid]
+            order = np.argsort(found_at)
+            bodies = self.reader.fragments.take(found_at[order], columns=["text"]).column("text")
+            in_body = np.empty(len(found_at), np.float32)
+            in_body[order] = exact_matches(identifiers, bodies.to_pylist())
+            exact[at] = np.maximum(in_heading, BODY_MENTION * in_body)
         semantic = self.rerank.scores(candidates, self.binary.ids[candidates], qvec)
         question_scores, question_numbers = self.questions.best(self.binary.ids[candidates], qvec)
         timings.rerank = _ms(t)
