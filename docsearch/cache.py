@@ -16,6 +16,15 @@ from pathlib import Path
 _BATCH = 500
 
 
+def connect(path: Path) -> sqlite3.Connection:
+    """An autocommit connection in WAL mode (readers never wait for the writer), usable from
+    any thread of this process; callers serialize their own use of it with a lock."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    return db
+
+
 class TextStore:
     """Text values by text key, in table `table` of the SQLite file at `path`."""
 
@@ -25,14 +34,11 @@ class TextStore:
         self.path = path
         self._table = table
         self._value = value_column
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+        self._db = connect(path)
         self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(
-                f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, {value_column} TEXT NOT NULL)"
-            )
+        self._db.execute(
+            f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, {value_column} TEXT NOT NULL)"
+        )
 
     def get_many(self, keys: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}

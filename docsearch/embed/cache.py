@@ -13,12 +13,13 @@ the API for the rest.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from docsearch.cache import connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS embeddings (
@@ -42,15 +43,12 @@ def cache_key(model: str, input_type: str, dim: int, text: str) -> bytes:
 class EmbeddingCache:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         # One connection shared by the embedder's threads, guarded by a lock: writes are
         # small and SQLite serializes them anyway.
-        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+        self._db = connect(path)
         self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(_SCHEMA)
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(_SCHEMA)
 
     def get_many(self, keys: Sequence[bytes], dim: int) -> dict[bytes, np.ndarray]:
         found: dict[bytes, np.ndarray] = {}

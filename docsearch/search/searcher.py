@@ -45,6 +45,8 @@ class SearchOptions:
 
 # The exact-identifier bonus for a fragment whose body (not heading) contains the identifier.
 BODY_MENTION = 0.5
+# How many of the best keyword hits get their body checked for the identifier.
+BODY_CHECKED = 32
 
 # Fragments kept by row position (about 2 KB each): a few screens of recent results.
 FRAGMENT_CACHE_SIZE = 512
@@ -209,11 +211,12 @@ class Searcher:
             in_heading = exact_matches(
                 identifiers, [h for h, ok in zip(kw_headings, valid, strict=True) if ok]
             )
-            found_at = kw_pos[valid]
-            order = np.argsort(found_at)
-            bodies = self.reader.fragments.take(found_at[order], columns=["text"]).column("text")
-            in_body = np.empty(len(found_at), np.float32)
-            in_body[order] = exact_matches(identifiers, bodies.to_pylist())
+            # Only the best keyword hits' bodies, through the fragment cache (while a name is
+            # typed, the same few fragments lead keystroke after keystroke).
+            found_at = kw_pos[valid][:BODY_CHECKED]
+            bodies = [f.text for f in self._fragments([int(p) for p in found_at])]
+            in_body = np.zeros(len(in_heading), np.float32)
+            in_body[: len(found_at)] = exact_matches(identifiers, bodies)
             exact[at] = np.maximum(in_heading, BODY_MENTION * in_body)
         semantic = self.rerank.scores(candidates, self.binary.ids[candidates], qvec)
         question_scores, question_numbers = self.questions.best(self.binary.ids[candidates], qvec)
