@@ -193,9 +193,10 @@ def test_real_binary_in_tmux(corpus_index, tmp_path):
     command = f"cd {ROOT} && EDITOR={editor} DOCSEARCH_INDEX={corpus_index} {sys.executable} -m docsearch"
     subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command], check=True)
 
-    def screen_until(text: str, deadline: float) -> str:
+    def screen_until(*texts: str, deadline: float) -> str:
+        """The pane once every one of `texts` is on it (or at the deadline)."""
         screen = ""
-        while time.monotonic() < deadline and text not in screen:
+        while time.monotonic() < deadline and not all(t in screen for t in texts):
             time.sleep(0.2)
             screen = subprocess.run(
                 [*tmux, "capture-pane", "-t", session, "-p"], capture_output=True, text=True
@@ -204,9 +205,11 @@ def test_real_binary_in_tmux(corpus_index, tmp_path):
 
     try:
         deadline = time.monotonic() + 60
-        screen_until("ready", deadline)
+        screen_until("ready", deadline=deadline)
         subprocess.run([*tmux, "send-keys", "-t", session, "exit codes"], check=True)
-        screen = screen_until("cli.md#exit-codes", deadline)
+        # The results are painted first and the status line ("… total N ms") after the paint,
+        # so a capture can fall between the two: wait for both.
+        screen = screen_until("cli.md#exit-codes", "total", deadline=deadline)
         size = subprocess.run(
             [*tmux, "display-message", "-p", "-t", session, "#{pane_width}x#{pane_height}"],
             capture_output=True,
@@ -219,7 +222,7 @@ def test_real_binary_in_tmux(corpus_index, tmp_path):
         line = next(h for h in screen.splitlines() if "cli.md#exit-codes" in h)
         assert opened.read_text().split()[1] == str(ROOT / "corpus" / "cli.md"), line
         assert opened.read_text().startswith("+")  # the +LINE convention
-        assert "total" in screen_until("total", deadline)  # back in the app after the editor
+        assert "total" in screen_until("total", deadline=deadline)  # back in the app after the editor
     finally:
         subprocess.run([*tmux, "kill-server"], check=False)
 
