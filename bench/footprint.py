@@ -4,7 +4,7 @@
 
 - ask: `python -m docsearch ask QUERY --json` in a fresh process, once per query; the peak
   resident set size (ru_maxrss from wait4) and the wall time of the whole process.
-- terminal UI: the real `docsearch` in a private tmux server (80x24 is not needed; 120x35).
+- terminal UI: the real `docsearch` in a private tmux server, 120x35.
   Cold start is the time from tmux starting the process to the first painted frame (the
   search box's placeholder is on screen) and to "ready" (index, model and warm-up search
   loaded in the background). Then the queries are typed one key at a time, each one's
@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from docsearch.store.tables import read_meta
 
 QUERIES = ["read a file line by line", "fs.readFileSync", "how do I spawn a child process"]
 FIRST_FRAME = "Search the docs"
@@ -102,8 +104,6 @@ def main() -> int:
         raise SystemExit("the terminal UI measurement needs tmux and /usr/bin/time")
     rows = []
     for index in args.index:
-        from docsearch.store.tables import read_meta
-
         count = read_meta(index).count
         runs = [ask(index, q) for q in QUERIES]
         ask_rss = max(r for r, _ in runs)

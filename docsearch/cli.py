@@ -135,23 +135,22 @@ def _error(message: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    commands = {
+        "index": _index,
+        "ask": _ask,
+        "status": _status,
+        "models": _models,
+        "suggest": _suggest,
+        "eval": _eval,
+    }
     try:
-        if args.command == "index":
-            return _index(args)
-        if args.command == "ask":
-            return _ask(args)
-        if args.command == "status":
-            return _status(args)
-        if args.command == "models":
-            return _models(args)
-        if args.command == "suggest":
-            return _suggest(args)
-        if args.command == "eval":
-            return _eval(args)
+        if args.command in commands:
+            return commands[args.command](args)
         if sys.stdin.isatty() and sys.stdout.isatty():
             return _tui(args)
-        _parser().print_help()
+        parser.print_help()
         return 0
     except DocsearchError as exc:
         _error(exc.message)

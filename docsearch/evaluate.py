@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -73,9 +74,7 @@ def synthetic_judgments(reader: IndexReader, sample: int, seed: int = 0) -> list
 
     table = reader.fragments.to_table(columns=["path", "anchor", "content_hash", "held_out_question"])
     rows = table.to_pylist()
-    hash_count: dict[str, int] = {}
-    for row in rows:
-        hash_count[row["content_hash"]] = hash_count.get(row["content_hash"], 0) + 1
+    hash_count = Counter(row["content_hash"] for row in rows)
     judged: list[Judged] = []
     for row in rows:
         question = row["held_out_question"]
