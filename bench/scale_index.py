@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from docsearch.index.fields import keyword_fields
 from docsearch.model import Fragment
 from docsearch.store.tables import IndexReader, IndexWriter, rows_to_fragments
 
@@ -89,7 +90,7 @@ def build(source: IndexReader, out: Path, size: int, seed: int) -> None:
             if copies.any():
                 vecs = vecs.copy()
                 vecs[copies] = noisy(vecs[copies], rng)
-            writer.add(frags, vecs)
+            writer.add(frags, [keyword_fields(f) for f in frags], vecs)
             print(f"  {size:,}: {stop:,} rows written ({time.perf_counter() - started:.0f} s)", flush=True)
         t = time.perf_counter()
         writer.commit(meta.sources, meta.query_model)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from docsearch import __version__
-from docsearch.errors import DocsearchError, SettingsError
+from docsearch.errors import DocsearchError, InputError, SettingsError
 
 EXIT_INTERRUPTED = 130
 
@@ -94,11 +94,18 @@ def _parser() -> argparse.ArgumentParser:
         "--rerank-counts", default="", metavar="N,N", help="also run hybrid with these rerank_count values"
     )
     p.add_argument(
-        "--weights",
+        "--ranker",
         action="append",
         default=[],
-        metavar="S:K:E:Q",
-        help="also run hybrid with these fusion weights (semantic:keyword:exact:question); repeatable",
+        type=Path,
+        metavar="MODEL.json",
+        help="also run hybrid with this ranker model; repeatable",
+    )
+    p.add_argument(
+        "--fit",
+        type=Path,
+        metavar="OUT.json",
+        help="fit a ranker on these judgments (from the current one) and write it to OUT.json",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -376,7 +383,7 @@ def _eval(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from docsearch.evaluate import evaluate, load_qrels, synthetic_judgments
-    from docsearch.search.fuse import FusionWeights
+    from docsearch.search.ranker import LinearRanker
     from docsearch.search.searcher import Searcher
 
     if args.k < 1:
@@ -397,23 +404,31 @@ def _eval(args: argparse.Namespace) -> int:
         source = str(args.qrels)
     base = replace(searcher.options, top_k=args.k)
     variants = [
-        ("keyword only", replace(base, use_binary=False, rank_by="keyword")),
+        ("bm25 (title+heading+text)", replace(base, use_binary=False, rank_by="keyword")),
         ("binary only", replace(base, use_keyword=False, rank_by="binary")),
         ("float only (exact)", replace(base, use_keyword=False, rank_by="float")),
+        ("0.5 bm25/max + 0.5 cosine", replace(base, rank_by="mix")),
         ("hybrid (default)", base),
     ]
     try:
         counts = [int(c) for c in args.rerank_counts.split(",") if c.strip()]
-        weights = [[float(x) for x in w.split(":")] for w in args.weights]
     except ValueError:
-        raise SettingsError("--rerank-counts takes N,N and --weights takes S:K:E:Q numbers") from None
+        raise SettingsError("--rerank-counts takes N,N numbers") from None
     for count in counts:
         variants.append((f"hybrid rerank_count={count}", replace(base, rerank_count=count)))
-    for w in weights:
-        if len(w) != 4:
-            raise SettingsError("--weights takes four numbers: semantic:keyword:exact:question")
-        label = "hybrid weights=" + ":".join(f"{x:g}" for x in w)
-        variants.append((label, replace(base, weights=FusionWeights(*w))))
+    for model in args.ranker:
+        variants.append((f"hybrid ranker={model.name}", replace(base, ranker=LinearRanker.load(model))))
+    if args.fit is not None:
+        from docsearch.evaluate import training_queries
+        from docsearch.search.ranker import fit
+
+        training = training_queries(searcher, judgments, base, args.id_template)
+        fitted = fit(training, base.ranker, k=args.k, trained_on=[source])
+        try:
+            fitted.save(args.fit)
+        except OSError as exc:
+            raise InputError(f"cannot write {args.fit}: {exc.strerror or exc}") from None
+        variants.append((f"hybrid fitted (in-sample) {args.fit.name}", replace(base, ranker=fitted)))
     template = args.id_template
     rows = [(label, evaluate(searcher, judgments, opts, args.k, template)) for label, opts in variants]
     if args.json:

@@ -24,8 +24,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+import numpy as np
+
 from docsearch.errors import InputError
 from docsearch.model import Fragment
+from docsearch.search.features import feature_matrix
+from docsearch.search.ranker import TrainingQuery
 from docsearch.search.searcher import Searcher, SearchOptions
 from docsearch.store.tables import IndexReader
 
@@ -203,3 +207,35 @@ def _first_fragments(searcher: Searcher) -> set[tuple[str, str]]:
         if part == 0 and (path not in first or line < first[path][0]):
             first[path] = (line, anchor)
     return {(path, anchor) for path, (_, anchor) in first.items()}
+
+
+def _ids_of(path: str, anchor: str, template: str, is_lead: bool) -> set[str]:
+    stem = str(PurePosixPath(path).with_suffix(""))
+    ids = {template.format(path=path, stem=stem, anchor=anchor)}
+    if is_lead:
+        lead = template.format(path=path, stem=stem, anchor="")
+        ids |= {lead, lead.rstrip("#")}
+    return ids
+
+
+def training_queries(
+    searcher: Searcher, judgments: list[Judged], options: SearchOptions, template: str
+) -> list[TrainingQuery]:
+    """Each judged query's candidates as the ranker sees them (features), with the judged
+    grade of each (0 when unjudged) and a section number (parts of one section share it)."""
+    firsts = _first_fragments(searcher)
+    table = searcher.reader.fragments.to_table(columns=["source", "path", "anchor"])
+    sources, paths, anchors = (table.column(c).to_pylist() for c in ("source", "path", "anchor"))
+    out: list[TrainingQuery] = []
+    for j in judgments:
+        found = searcher.gather(j.query, options=options)
+        gains = np.zeros(len(found.positions), np.float32)
+        section_of: dict[tuple[str, str, str], int] = {}
+        sections = np.zeros(len(found.positions), np.int64)
+        for n, p in enumerate(found.positions.tolist()):
+            key = (sources[p], paths[p], anchors[p])
+            sections[n] = section_of.setdefault(key, len(section_of))
+            ids = _ids_of(paths[p], anchors[p], template, (paths[p], anchors[p]) in firsts or not anchors[p])
+            gains[n] = max((j.grades.get(d, 0) for d in ids), default=0)
+        out.append(TrainingQuery(feature_matrix(found.signals), gains, sections, list(j.grades.values())))
+    return out

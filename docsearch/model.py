@@ -44,6 +44,16 @@ class Fragment:
         return " › ".join(self.breadcrumb) + "\n\n" + self.text
 
 
+@dataclass(frozen=True, slots=True)
+class KeywordFields:
+    """A fragment's searchable fields, built by the index pipeline (index/fields.py) and
+    stored beside its row."""
+
+    kw_all: str
+    kw_heading: str
+    deprecated: bool
+
+
 @dataclass(slots=True)
 class Timings:
     """Milliseconds spent in each query stage."""

@@ -59,14 +59,13 @@ class Settings:
     keyword_count: int = 200  # BM25 candidates kept for the float rerank
     # Long-lived processes (the TUI, eval) hold the float vectors in memory up to this size.
     float_memory_mb: int = 256
-    # Fusion weights: see docsearch/search/fuse.py for the formula.
-    weight_semantic: float = 0.7
-    weight_keyword: float = 0.3
-    weight_exact: float = 0.15
-    weight_question: float = 0.35
+    # The ranker's model file (docsearch eval --fit writes one); None: the shipped model.
+    ranker: Path | None = None
     # Index side.
-    chunk_tokens: int = 512
-    chunk_overlap: int = 48
+    # Parts fit the offline model's window: all-MiniLM-L6-v2 reads 256 word pieces, and the
+    # breadcrumb comes first, so a 512-token part was half unread (BENCHMARKS.md, "passages").
+    chunk_tokens: int = 192
+    chunk_overlap: int = 32
     max_file_bytes: int = 2_000_000
     batch_size: int = 32
     threads: int = field(default_factory=lambda: min(os.cpu_count() or 1, 4))
@@ -149,6 +148,7 @@ _TYPES: dict[str, type] = {
     "index": Path,
     "config_file": Path,
     "cache_dir": Path,
+    "ranker": Path,
 }
 
 
@@ -200,7 +200,7 @@ def _from_toml(path: Path) -> dict[str, Any]:
     unknown = sorted(set(data) - (set(_FIELDS) - _NOT_IN_FILE))
     if unknown:
         raise SettingsError(f"{path}: unknown setting(s): {', '.join(unknown)}")
-    for key in ("index", "cache_dir"):
+    for key in ("index", "cache_dir", "ranker"):
         if key in data:
             # A relative path in a config file is relative to that file, not to the cwd.
             data[key] = path.parent / Path(str(data[key])).expanduser()

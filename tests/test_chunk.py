@@ -116,3 +116,14 @@ def test_ids_and_hashes_are_stable():
 
 def test_count_tokens():
     assert count_tokens("fs.readFile(path)") == 6
+
+
+def test_attribute_lists_are_ids_never_title_text():
+    md = "# T\n\nx\n\n## Defaults { #defaults }\n\na\n\n## Output { .setting }\n\nb\n\n## Kram {: #k }\n\nc\n"
+    frags = chunk(md, "p.md", "s")
+    assert [(f.anchor, f.heading) for f in frags][1:] == [
+        ("defaults", "Defaults"),
+        ("output", "Output"),
+        ("k", "Kram"),
+    ]
+    assert frags[1].breadcrumb == ("T", "Defaults") and frags[1].line_start == 5

@@ -48,19 +48,20 @@ def test_judgments_file(tmp_path):
 def test_cli_eval_compares_variants(tmp_path, corpus_index):
     qrels = tmp_path / "q.tsv"
     qrels.write_text(
-        "q1\texit codes\tcli.md#exit-codes\t2\n"
+        "q1\tdocsearch exit codes\tcli.md#exit-codes\t2\n"
         "q2\twhere is the index kept on disk\tstorage.md#the-index-on-disk\t2\n"
         # A lead judgment: `storage.md#` is the page's first fragment.
-        "q3\tstorage\tstorage.md#\t2\n"
+        "q3\tthe index on disk\tstorage.md#\t2\n"
     )
     p = run_docsearch("eval", qrels, "--index", corpus_index, "--json", "--k", "5", "--rerank-counts", "50")
     assert p.returncode == 0, p.stderr
     data = json.loads(p.stdout)
     variants = {v["variant"]: v for v in data["variants"]}
     assert set(variants) == {
-        "keyword only",
+        "bm25 (title+heading+text)",
         "binary only",
         "float only (exact)",
+        "0.5 bm25/max + 0.5 cosine",
         "hybrid (default)",
         "hybrid rerank_count=50",
     }
@@ -68,10 +69,39 @@ def test_cli_eval_compares_variants(tmp_path, corpus_index):
     assert hybrid["queries"] == 3 and hybrid["recall"] == 1.0 and hybrid["mrr"] > 0.6
     assert all(0 <= v["ndcg"] <= 1 for v in data["variants"])
     # A template for other id styles: /en/{stem}.html#{anchor}.
-    qrels.write_text("q1\texit codes\t/en/cli.html#exit-codes\t2\n")
+    qrels.write_text("q1\tdocsearch exit codes\t/en/cli.html#exit-codes\t2\n")
     p = run_docsearch(
         "eval", qrels, "--index", corpus_index, "--json", "--id-template", "/en/{stem}.html#{anchor}"
     )
-    assert json.loads(p.stdout)["variants"][3]["mrr"] == 1.0
+    by_name = {v["variant"]: v for v in json.loads(p.stdout)["variants"]}
+    assert by_name["hybrid (default)"]["mrr"] == 1.0
     p = run_docsearch("eval", tmp_path / "nope.tsv", "--index", corpus_index)
     assert p.returncode == 3 and p.stderr.startswith("error: judgments file not found")
+
+
+def test_cli_eval_fits_a_ranker_and_uses_it(tmp_path, corpus_index):
+    qrels = tmp_path / "q.tsv"
+    qrels.write_text(
+        "q1\tdocsearch exit codes\tcli.md#exit-codes\t2\n"
+        "q2\twhere is the index kept on disk\tstorage.md#the-index-on-disk\t2\n"
+        "q3\tcrash while indexing\tstorage.md#crash-safety\t2\n"
+    )
+    model = tmp_path / "ranker.json"
+    p = run_docsearch("eval", qrels, "--index", corpus_index, "--json", "--fit", model)
+    assert p.returncode == 0, p.stderr
+    fitted = json.loads(model.read_text())
+    assert fitted["kind"] == "linear" and fitted["trained_on"] == [str(qrels)]
+    variants = {v["variant"]: v for v in json.loads(p.stdout)["variants"]}
+    # Fitting starts from the shipped model and keeps only changes that raise nDCG.
+    assert variants["hybrid fitted (in-sample) ranker.json"]["ndcg"] >= variants["hybrid (default)"]["ndcg"]
+    p = run_docsearch("eval", qrels, "--index", corpus_index, "--json", "--ranker", model)
+    assert p.returncode == 0, p.stderr
+    assert "hybrid ranker=ranker.json" in {v["variant"] for v in json.loads(p.stdout)["variants"]}
+    # The setting uses it for every search: ask with DOCSEARCH_RANKER.
+    p = run_docsearch(
+        "ask", "exit codes", "--index", corpus_index, "--json", env={"DOCSEARCH_RANKER": str(model)}
+    )
+    assert p.returncode == 0, p.stderr
+    (tmp_path / "bad.json").write_text("{}")
+    p = run_docsearch("eval", qrels, "--index", corpus_index, "--ranker", tmp_path / "bad.json")
+    assert p.returncode != 0 and "not a docsearch ranker model" in p.stderr and "Traceback" not in p.stderr

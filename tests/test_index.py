@@ -161,8 +161,8 @@ KILLED_RUN = textwrap.dedent(
     from docsearch.index.indexer import Indexer
     from docsearch.store.tables import IndexWriter
     real_add = IndexWriter.add
-    def add_then_die(self, fragments, vectors, question_vectors=None):
-        real_add(self, fragments, vectors, question_vectors)
+    def add_then_die(self, *args, **kwargs):
+        real_add(self, *args, **kwargs)
         os.kill(os.getpid(), signal.SIGKILL)  # like kill -9 between two writes
     IndexWriter.add = add_then_die
     settings = Settings.resolve({"index": Path(sys.argv[1])}, env={})

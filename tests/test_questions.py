@@ -195,7 +195,8 @@ def test_held_out_questions_make_a_synthetic_relevance_set(tmp_path, docs, embed
         )
         assert crash.held_out_question == "Tell me about crash safety?"
         # Held out means not searchable: not in the keyword field, not embedded.
-        kw = reader.fragments.to_table(columns=["kw_questions"]).column("kw_questions").to_pylist()
+        kw = reader.fragments.to_table(columns=["kw_all"]).column("kw_all").to_pylist()
+        assert any("What is in storage" in k for k in kw)  # the indexed questions are searched
         assert not any("Tell me about" in k for k in kw)
         assert reader.qbinary.count_rows() == 2 * summary.fragments
 

@@ -21,7 +21,7 @@ def test_precedence_flags_over_env_over_toml_over_defaults(tmp_path):
     assert s.top_k == 5  # flag
     assert s.rerank_count == 60  # environment
     assert s.keyword_count == 7  # file
-    assert s.chunk_tokens == 512  # default
+    assert s.chunk_tokens == 192  # default
     assert s.index == tmp_path / "idx"  # relative to the file
     assert s.config_file == tmp_path / "docsearch.toml"
 
@@ -42,8 +42,8 @@ def test_bad_config_is_a_clear_error(tmp_path, toml, message):
 
 
 def test_bad_env_value(tmp_path):
-    with pytest.raises(SettingsError, match="weight_keyword"):
-        Settings.resolve(env={"DOCSEARCH_WEIGHT_KEYWORD": "lots"}, cwd=tmp_path)
+    with pytest.raises(SettingsError, match="rerank_count"):
+        Settings.resolve(env={"DOCSEARCH_RERANK_COUNT": "lots"}, cwd=tmp_path)
 
 
 def test_explicit_missing_config_file(tmp_path):

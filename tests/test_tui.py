@@ -48,7 +48,7 @@ async def type_query(pilot, app: DocsearchApp, text: str) -> None:
 async def test_typing_finds_and_previews_the_fragment(corpus_index, embedder):
     app = app_for(corpus_index, embedder)
     async with app.run_test(size=SIZE) as pilot:
-        await type_query(pilot, app, "exit codes")
+        await type_query(pilot, app, "docsearch exit codes")
         assert app.result.hits[0].fragment.ref == "cli.md#exit-codes"
         assert app.query_one("#results", OptionList).option_count == len(app.result.hits)
         preview = app.query_one("#preview", Markdown)
@@ -89,10 +89,10 @@ async def test_a_newer_query_wins_over_an_older_slow_one(corpus_index, embedder)
         query = app.query_one("#query")
         query.value = "storage"
         await pilot.pause(0.05)
-        query.value = "exit codes"
-        await until(pilot, lambda: app.result is not None and app.result.query == "exit codes")
+        query.value = "docsearch exit codes"
+        await until(pilot, lambda: app.result is not None and app.result.query == "docsearch exit codes")
         await pilot.pause(1.3)  # the slow search has finished by now
-        assert app.result.query == "exit codes"
+        assert app.result.query == "docsearch exit codes"
         assert app.result.hits[0].fragment.ref == "cli.md#exit-codes"
 
 
@@ -107,11 +107,14 @@ async def test_keys_typed_while_loading_are_searched(corpus_index, embedder):
 
     app = DocsearchApp(settings, searcher_factory=slow_factory)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press(*"exit codes")
+        await pilot.press(*"docsearch exit codes")
         assert app.searcher is None  # typed before anything could search
         loaded.set()
         await until(pilot, lambda: app.result is not None)
-        assert app.result.query == "exit codes" and app.result.hits[0].fragment.ref == "cli.md#exit-codes"
+        assert (
+            app.result.query == "docsearch exit codes"
+            and app.result.hits[0].fragment.ref == "cli.md#exit-codes"
+        )
 
 
 async def test_missing_index_explains_how_to_build_one(tmp_path):
@@ -145,7 +148,7 @@ async def test_summary_streams_with_citations(corpus_index, embedder):
         llm = LLMClient(parse_llm("openai:local", fake.endpoint + "/v1"))
         app = app_for(corpus_index, embedder, llm=llm)
         async with app.run_test(size=SIZE) as pilot:
-            await type_query(pilot, app, "exit codes")
+            await type_query(pilot, app, "docsearch exit codes")
             await pilot.press("ctrl+s")
             summary = app.query_one("#summary-text", Markdown)
             await until(pilot, lambda: "[1] `cli.md#exit-codes`" in summary.source)
@@ -206,7 +209,7 @@ def test_real_binary_in_tmux(corpus_index, tmp_path):
     try:
         deadline = time.monotonic() + 60
         screen_until("ready", deadline=deadline)
-        subprocess.run([*tmux, "send-keys", "-t", session, "exit codes"], check=True)
+        subprocess.run([*tmux, "send-keys", "-t", session, "docsearch exit codes"], check=True)
         # The results are painted first and the status line ("… total N ms") after the paint,
         # so a capture can fall between the two: wait for both.
         screen = screen_until("cli.md#exit-codes", "total", deadline=deadline)
@@ -235,7 +238,7 @@ async def test_copy_gives_the_published_url(tmp_path, docs, embedder):
     Indexer(settings, embedder=embedder).index(docs)  # a later run keeps the base URL
     app = DocsearchApp(settings, searcher_factory=lambda: Searcher(settings, embedder=embedder))
     async with app.run_test(size=SIZE) as pilot:
-        await type_query(pilot, app, "exit codes")
+        await type_query(pilot, app, "docsearch exit codes")
         await pilot.press("ctrl+y")
         assert app.clipboard == "https://example.org/manual/cli.html#exit-codes"
         await pilot.press("ctrl+f")  # the only source, then all again
@@ -267,7 +270,7 @@ async def test_summary_after_a_pause_and_small_terminal(corpus_index, embedder):
             llm=LLMClient(parse_llm("openai:local", fake.endpoint + "/v1")),
         )
         async with app.run_test(size=(80, 24)) as pilot:  # the smallest terminal we support
-            await type_query(pilot, app, "exit codes")
+            await type_query(pilot, app, "docsearch exit codes")
             summary = app.query_one("#summary-text", Markdown)
             await until(pilot, lambda: "See the table [1]." in summary.source)
             assert len(fake.ok()) == 1  # once, for the query typed last, not per keystroke
@@ -281,7 +284,7 @@ async def test_summary_after_a_pause_and_small_terminal(corpus_index, embedder):
 async def test_expand_shows_the_whole_page(corpus_index, embedder):
     app = app_for(corpus_index, embedder)
     async with app.run_test(size=SIZE) as pilot:
-        await type_query(pilot, app, "exit codes")
+        await type_query(pilot, app, "docsearch exit codes")
         await pilot.press("escape", "ctrl+g")
         preview = app.query_one("#preview", Markdown)
         await until(pilot, lambda: preview.source.startswith("# Command line reference"))

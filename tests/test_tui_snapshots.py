@@ -45,9 +45,10 @@ def test_main_screen_with_results(snap_compare, snapshot_index, embedder):
 
     async def run_before(pilot) -> None:
         await settle(pilot, lambda: app.searcher is not None)
-        await pilot.press(*"exit codes")
+        await pilot.press(*"docsearch exit codes")
         await settle(
-            pilot, lambda: app.result is not None and app.result.query == "exit codes" and app.paint_ms
+            pilot,
+            lambda: app.result is not None and app.result.query == "docsearch exit codes" and app.paint_ms,
         )
         await pilot.press("escape")  # close the suggestions
         await pilot.pause(0.1)

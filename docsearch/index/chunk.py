@@ -1,8 +1,12 @@
 """Index stage 2: markdown → `Fragment`s, one per heading section.
 
 markdown-it-py gives CommonMark-correct block structure (a `#` line inside a code fence is not
-a heading), with source line maps, so a fragment's text is the original markdown between its
-heading and the next heading, and its lines point back into the file.
+a heading), with source line maps, so a fragment's text is the markdown between its heading and
+the next heading, and its lines point back into the file.
+
+Before parsing, includes are spliced in (includes.py) and generator dialects are rewritten to
+CommonMark line for line (dialects.py): a fragment's text is the page as its reader sees it,
+without `!!!`/`:::` markers or component tags, while its lines are those of the file.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
@@ -18,17 +23,19 @@ from markdown_it.token import Token
 from mdit_py_plugins.anchors.index import slugify
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from docsearch.index.dialects import is_bare_tag_line, rewrite, split_attrs
 from docsearch.index.hotlinks import hot_links
+from docsearch.index.includes import DocsFolder, SlugStyle, expand
 from docsearch.model import Fragment
 
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]")
-_EXPLICIT_ID_RE = re.compile(r"\s*\{#([^\s}]+)\}\s*$")
 _HTML_ID_RE = re.compile(r"""\bid\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 _HTML_HEADING_RE = re.compile(r"""^\s*<h([1-6])\b([^>]*)>(.*?)</h\1>\s*$""", re.IGNORECASE | re.DOTALL)
 _HTML_ANCHOR_RE = re.compile(r"""^\s*<a\s+(?:name|id)\s*=\s*["']([^"']+)["']\s*>\s*</a>\s*$""", re.IGNORECASE)
 _TAG_RE = re.compile(r"<[^>]+>")
 _COMMENT_BLOCK_RE = re.compile(r"^\s*<!--.*-->\s*$", re.DOTALL)
-_FRONT_TITLE_RE = re.compile(r"""^title\s*:\s*(.+?)\s*$""", re.MULTILINE)
+_FRONT_TITLE_RE = re.compile(r"""^title\s*[:=]\s*(.+?)\s*$""", re.MULTILINE)  # YAML or TOML (Hugo)
+_TOC_COUNT_RE = re.compile(r"^(.*)_([0-9]+)$")
 
 _md = MarkdownIt("commonmark").enable("table").enable("strikethrough").use(front_matter_plugin)
 
@@ -76,10 +83,13 @@ def _inline_text(inline: Token) -> tuple[str, str | None]:
         elif child.type == "image":
             parts.append(child.content)
     text = "".join(parts)
-    m = _EXPLICIT_ID_RE.search(text)
-    if m:
-        explicit = m.group(1)
-        text = text[: m.start()]
+    children = inline.children or []
+    # `## Title { #id .class }` (attr_list, kramdown, Hugo, VitePress): the id is the anchor and
+    # the list is never title text, with or without an id. Not when it ends inside a code span.
+    attrs = split_attrs(text) if children and children[-1].type == "text" else None
+    if attrs is not None:
+        text, attr_id = attrs
+        explicit = attr_id or explicit
     return " ".join(text.split()), explicit
 
 
@@ -96,11 +106,12 @@ def _front_matter_title(tokens: list[Token]) -> tuple[str | None, int]:
     return None, 0
 
 
-def _scan(tokens: list[Token]) -> tuple[list[_Heading], list[_Block], set[int]]:
+def _scan(tokens: list[Token], lines: list[str]) -> tuple[list[_Heading], list[_Block], set[int]]:
     """Top-level headings (markdown and HTML), block line ranges, and hidden lines.
 
-    Hidden lines are HTML comment blocks: invisible when the page is rendered (Node.js keeps
-    its API history in them), so they are not part of any fragment's text.
+    Hidden lines are HTML comment blocks and the bare tag lines of HTML blocks: invisible when
+    the page is rendered (Node.js keeps its API history in comments), so they are not part of
+    any fragment's text.
     """
     headings: list[_Heading] = []
     blocks: list[_Block] = []
@@ -149,10 +160,41 @@ def _scan(tokens: list[Token]) -> tuple[list[_Heading], list[_Block], set[int]]:
                 hidden.update(range(start, end))
                 i += 1
                 continue
+            # A raw HTML block's wrapper lines (`<div class="demo">`, `</div>`) show no text.
+            hidden.update(n for n in range(start, end) if is_bare_tag_line(lines[n]))
         pending_anchor = None
         blocks.append(_Block(start, end, tok.type in ("fence", "code_block")))
         i += 1
     return headings, blocks, hidden
+
+
+def _toc_slug(text: str) -> str:
+    """Python-Markdown `toc`'s default slugify (what an mkdocs site uses)."""
+    value = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    value = re.sub(r"[^\w\s-]", "", value).strip().lower()
+    return re.sub(r"[-\s]+", "-", value)
+
+
+def _toc_unique(slug: str, used: dict[str, int]) -> str:
+    """Python-Markdown's rule: the second `foo` becomes `foo_1`; an empty slug becomes `_1`."""
+    while slug in used or not slug:
+        m = _TOC_COUNT_RE.match(slug)
+        slug = f"{m.group(1)}_{int(m.group(2)) + 1}" if m else f"{slug}_1"
+    used[slug] = 0
+    return slug
+
+
+def _anchor(h: _Heading, used: dict[str, int], taken: set[str], style: SlugStyle) -> str:
+    """`taken`: the anchors given so far in the page (toc mode needs it beside `used`)."""
+    if h.explicit_id and style == "python-markdown":
+        # toc never renames an explicit id (they are all in `used` already, see chunk()); a
+        # page that repeats one still needs distinct fragment ids, so the repeat is numbered.
+        return h.explicit_id if h.explicit_id not in taken else _toc_unique(h.explicit_id, used)
+    if h.explicit_id:
+        return _unique(h.explicit_id, used)
+    if style == "python-markdown":
+        return _toc_unique(_toc_slug(h.text), used)
+    return _unique(slugify(h.text) or "section", used)
 
 
 def _unique(slug: str, used: dict[str, int]) -> str:
@@ -248,13 +290,20 @@ def chunk(
     source: str,
     max_tokens: int = 512,
     overlap: int = 48,
+    folder: DocsFolder | None = None,
 ) -> list[Fragment]:
-    """Split one markdown document into fragments."""
+    """Split one markdown document into fragments.
+
+    `folder` is the indexed folder `path` is in: with it, includes inside the folder are read
+    and its generator's slug style is used; without it, includes are dropped.
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
-    tokens = _md.parse(text)
+    expanded, origin = expand(text.split("\n"), path, folder)
+    # `lines` is the page as parsed; `origin[n]` is the file line (0-based) that line n came from.
+    lines = rewrite(expanded)
+    tokens = _md.parse("\n".join(lines))
     fm_title, body_start = _front_matter_title(tokens)
-    headings, blocks, hidden = _scan(tokens)
+    headings, blocks, hidden = _scan(tokens, lines)
     for n, h in enumerate(headings):
         h.body_end = headings[n + 1].line if n + 1 < len(headings) else len(lines)
 
@@ -266,16 +315,19 @@ def chunk(
     lead_end = headings[0].line if headings else len(lines)
     sections.append(("", "", 0, (title,), body_start, body_start, lead_end))
 
+    style: SlugStyle = folder.slug_style if folder is not None else "github"
     used: dict[str, int] = {}
+    if style == "python-markdown":
+        # toc collects the explicit ids first, so no slug of another heading takes one.
+        used.update((h.explicit_id, 0) for h in headings if h.explicit_id)
+    taken: set[str] = set()
     stack: list[_Heading] = []
     for n, h in enumerate(headings):
         while stack and stack[-1].level >= h.level:
             stack.pop()
         stack.append(h)
-        if h.explicit_id:
-            anchor = _unique(h.explicit_id, used)
-        else:
-            anchor = _unique(slugify(h.text) or "section", used)
+        anchor = _anchor(h, used, taken, style)
+        taken.add(anchor)
         s, e = _strip_blank(lines, h.body_start, h.body_end, hidden)
         nxt = headings[n + 1] if n + 1 < len(headings) else None
         if s == e and nxt is not None and nxt.level > h.level:
@@ -307,8 +359,8 @@ def chunk(
                 heading=heading,
                 breadcrumb=breadcrumb,
                 level=level,
-                line_start=first_line + 1,
-                line_end=max(pe2, first_line + 1),
+                line_start=origin[first_line] + 1,
+                line_end=origin[max(pe2, first_line + 1) - 1] + 1,
                 text=part_text,
                 token_count=count_tokens(part_text),
                 content_hash="",

@@ -21,6 +21,8 @@ from docsearch.errors import DocsearchError, IndexMissingError, InputError, Mode
 from docsearch.index.chunk import chunk
 from docsearch.index.chunk_cache import ChunkCache, chunk_key
 from docsearch.index.discover import Document, discover
+from docsearch.index.fields import keyword_fields
+from docsearch.index.includes import DocsFolder
 from docsearch.model import Fragment, IndexSummary, Skipped
 from docsearch.settings import Settings
 from docsearch.store.tables import IndexWriter, read_meta
@@ -89,7 +91,7 @@ class Indexer:
         if not found.documents:
             raise InputError(f"no markdown files (*.md, *.markdown, *.mdx) found in {root}")
 
-        fragments = self._chunk(found.documents, name, report)
+        fragments = self._chunk(found.documents, name, report, DocsFolder(root, self.settings.max_file_bytes))
         summary.fragments = len(fragments)
         if len(fragments) != len({f.id for f in fragments}):
             raise DocsearchError("internal error: two fragments share an id")
@@ -195,6 +197,7 @@ class Indexer:
                     summary.embedded += len(todo)
                 writer.add(
                     batch,
+                    [keyword_fields(f) for f in batch],
                     vectors,
                     self._question_vectors(embedder, batch, question_owner, question_reuse, summary),
                 )
@@ -220,7 +223,9 @@ class Indexer:
         report(Progress("done", summary.fragments, summary.fragments))
         return summary
 
-    def _chunk(self, documents: list[Document], source: str, report: ProgressCallback) -> list[Fragment]:
+    def _chunk(
+        self, documents: list[Document], source: str, report: ProgressCallback, folder: DocsFolder
+    ) -> list[Fragment]:
         """Every document's fragments: from the chunk cache where the file is as it was
         indexed before, parsed (and remembered) otherwise."""
         tokens, overlap = self.settings.chunk_tokens, self.settings.chunk_overlap
@@ -232,7 +237,7 @@ class Indexer:
         for n, (doc, key) in enumerate(zip(documents, keys, strict=True), 1):
             found = known.get(key)
             if found is None:
-                found = chunk(doc.text, doc.path, source, tokens, overlap)
+                found = chunk(doc.text, doc.path, source, tokens, overlap, folder)
                 parsed.append((key, found))
             fragments.extend(found)
             report(Progress("chunk", n, len(documents)))

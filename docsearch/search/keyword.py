@@ -1,32 +1,25 @@
 """Query stage: keyword retrieval with LanceDB's full-text (BM25) index.
 
-Documentation readers type titles, identifiers and config names as often as concepts, so a
-fragment is indexed in three fields that are weighted differently at query time:
-    kw_heading  the section heading (or page title), plus identifier parts: `readFileSync`
-                also as `read file sync`, so both spellings find it
-    kw_context  the breadcrumb above the heading and the path's words
-    kw_questions  the questions an LLM said the fragment answers (when generated)
-    text        the body
-The index removes English stop words and stems, so a natural-language question is matched on
-its content words.
+The fields are built on the index side (docsearch/index/fields.py). The main field, page
+title + heading + generated questions + text, retrieves; the heading field is asked for the
+same query so that the ranker can weigh a match there. Each is a plain single-field BM25
+query: the ranker, not a boost, decides how much a heading match is worth.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from docsearch.model import Fragment
-
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from docsearch.store.tables import IndexReader
 
-# Words inside identifiers: fooBar, FooBar, HTTPServer, foo2Bar.
-_CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
-_IDENT_RE = re.compile(r"[A-Za-z_$][\w$]*")
 # A query word, as the full-text tokenizer splits it.
 _QUERY_WORD_RE = re.compile(r"\w+")
 _TRAILING_WORD_RE = re.compile(r"\w+$")
@@ -36,33 +29,49 @@ MIN_CORRECTED_LENGTH = 4
 RARE_COUNT = 3
 COMMONER = 10
 
-HEADING_BOOST = 3.0
-CONTEXT_BOOST = 1.5
-# Generated questions are phrased like queries: a match there is strong evidence, but they
-# are a model's guess, so they weigh less than the author's own heading.
-QUESTIONS_BOOST = 2.0
-TEXT_BOOST = 1.0
+
+# Words too common to say what a heading is about; the full-text index drops them too.
+_STOP_WORDS = frozenset(
+    ["a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "how", "i",
+     "in", "into", "is", "it", "my", "of", "on", "or", "the", "to", "what", "when", "where", "which",
+     "why", "with", "you", "your"]
+)  # fmt: skip
+_SUFFIX_RE = re.compile(r"(?:ing|ed|es|s)$")
 
 
-def identifier_parts(text: str) -> list[str]:
-    """The camelCase words of identifiers in `text` that the tokenizer would keep whole."""
-    parts: list[str] = []
-    for ident in _IDENT_RE.findall(text):
-        words = _CAMEL_RE.findall(ident)
-        if len(words) > 1:
-            parts.extend(words)
-    return parts
+def query_terms(text: str) -> set[str]:
+    """Lowercased content words with a light plural/tense stem: what "the heading holds the
+    query's terms" compares (the heading_cover feature)."""
+    out = set()
+    for word in _QUERY_WORD_RE.findall(text.lower()):
+        if word in _STOP_WORDS:
+            continue
+        stem = _SUFFIX_RE.sub("", word)
+        out.add(stem if len(stem) >= 3 else word)
+    return out
 
 
-def keyword_fields(fragment: Fragment) -> tuple[str, str, str]:
-    heading = fragment.heading or fragment.title
-    kw_heading = " ".join([heading, *identifier_parts(heading)])
-    ancestors = fragment.breadcrumb[:-1] if fragment.heading else ()
-    path_words = re.sub(r"[/._\-]+", " ", fragment.path.rsplit(".", 1)[0])
-    kw_context = " ".join([*ancestors, *identifier_parts(" ".join(ancestors)), path_words])
-    questions = " ".join(fragment.questions)
-    kw_questions = " ".join([questions, *identifier_parts(questions)])
-    return kw_heading, kw_context, kw_questions
+def _overlap(query: set[str], heading: set[str]) -> float:
+    """Jaccard overlap of the query's and the heading's terms: 1 when the heading is the
+    query, lower both for a heading missing query words and for a long heading that merely
+    contains them."""
+    union = len(query | heading)
+    return len(query & heading) / union if union else 0.0
+
+
+@dataclass(slots=True)
+class KeywordHits:
+    """The main field's hits, best first, and the other fields' scores by fragment id."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+    headings: list[str]
+    heading_scores: dict[int, float]
+    heading_cover: dict[int, float]  # Jaccard overlap of the query's and the heading's terms
+
+    @classmethod
+    def empty(cls) -> KeywordHits:
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.float32), [], {}, {})
 
 
 def _quote(value: str) -> str:
@@ -158,35 +167,50 @@ class KeywordRetriever:
             corrections = self.corrections(query, prefix_last)
         return " ".join([text, *corrections])
 
-    def search(
-        self, query: str, limit: int, where: str | None = None
-    ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """(ids, BM25 scores, headings), best first."""
-        from lance.query import MultiMatchQuery
+    def _match(
+        self, query: str, column: str, limit: int, where: str | None, columns: list[str]
+    ) -> pa.Table | None:
+        from lance.query import MatchQuery
 
-        if not query.strip() or limit <= 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32), []
-        ftq = MultiMatchQuery(
-            query,
-            ["kw_heading", "kw_context", "kw_questions", "text"],
-            boosts=[HEADING_BOOST, CONTEXT_BOOST, QUESTIONS_BOOST, TEXT_BOOST],
-        )
         try:
-            table = self._dataset.to_table(
-                columns=["id", "heading", "title", "_score"],
-                full_text_query=ftq,
+            return self._dataset.to_table(
+                columns=columns,
+                full_text_query=MatchQuery(query, column),
                 limit=limit,
                 filter=where,
                 prefilter=where is not None,
             )
         except (ValueError, RuntimeError, OSError):
             # A query of nothing but stop words or punctuation has no terms to match.
-            return np.zeros(0, np.int64), np.zeros(0, np.float32), []
+            return None
+
+    def search(self, query: str, limit: int, where: str | None = None) -> KeywordHits:
+        """The main field's best `limit` fragments with their BM25 scores, and for the ranker
+        the heading field's scores for the same query."""
+        if not query.strip() or limit <= 0:
+            return KeywordHits.empty()
+        main = self._match(query, "kw_all", limit, where, ["id", "heading", "title", "_score"])
+        if main is None:
+            return KeywordHits.empty()
         headings = [
             h or t
-            for h, t in zip(
-                table.column("heading").to_pylist(), table.column("title").to_pylist(), strict=True
-            )
+            for h, t in zip(main.column("heading").to_pylist(), main.column("title").to_pylist(), strict=True)
         ]
-        scores = table.column("_score").to_numpy().astype(np.float32)
-        return table.column("id").to_numpy(), scores, headings
+        hits = KeywordHits(
+            main.column("id").to_numpy(),
+            main.column("_score").to_numpy().astype(np.float32),
+            headings,
+            {},
+            {},
+        )
+        head = self._match(query, "kw_heading", limit, where, ["id", "kw_heading", "_score"])
+        if head is not None:
+            ids = head.column("id").to_pylist()
+            hits.heading_scores = dict(zip(ids, head.column("_score").to_pylist(), strict=True))
+            terms = query_terms(query)
+            if terms:
+                hits.heading_cover = {
+                    i: _overlap(terms, query_terms(h))
+                    for i, h in zip(ids, head.column("kw_heading").to_pylist(), strict=True)
+                }
+        return hits

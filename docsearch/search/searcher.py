@@ -3,6 +3,7 @@
     embed query ─┬─ binary top-k (hamming, in memory) ─┐
                  │                                      ├─ union → float rerank → fuse → top-k
     keyword ─────┴──────────────────────────────────────┘
+    (BM25 of the main and heading fields)        fuse = learned ranker over features.py's signals
 
 Keyword retrieval runs on a worker thread (LanceDB's search releases the GIL) while the query
 is embedded and the binary phase runs. Build a Searcher once and keep it: it holds the open
@@ -22,9 +23,11 @@ import numpy as np
 from docsearch.embed.base import Embedder, check_compatible, pack_sign_bits
 from docsearch.model import Fragment, Hit, SearchResult, Timings
 from docsearch.search.binary import BinaryIndex
-from docsearch.search.fuse import FusionWeights, exact_matches, fuse, query_identifiers
-from docsearch.search.keyword import KeywordRetriever, filter_clause
+from docsearch.search.features import Signals
+from docsearch.search.fuse import exact_matches, fuse, linear_mix, query_identifiers
+from docsearch.search.keyword import KeywordHits, KeywordRetriever, filter_clause
 from docsearch.search.questions import QuestionIndex
+from docsearch.search.ranker import LinearRanker
 from docsearch.search.rerank import FloatReranker
 from docsearch.settings import Settings
 from docsearch.store.tables import IndexReader
@@ -35,12 +38,27 @@ class SearchOptions:
     top_k: int = 10
     rerank_count: int = 2000
     keyword_count: int = 200
-    weights: FusionWeights = field(default_factory=FusionWeights)
+    ranker: LinearRanker = field(default_factory=LinearRanker.load)
     use_keyword: bool = True
     use_binary: bool = True
     # Evaluation variants (docsearch eval): "fused" is the product; "keyword" ranks by BM25
-    # alone, "binary" by hamming similarity alone, "float" by exact cosine over every fragment.
+    # alone (one field: page title + heading + text), "binary" by hamming similarity alone,
+    # "float" by exact cosine over every fragment, "mix" by 0.5 · BM25/max + 0.5 · cosine.
     rank_by: str = "fused"
+
+
+@dataclass(slots=True)
+class Candidates:
+    """One query's candidates after retrieval and the float rerank, before ranking."""
+
+    query: str
+    positions: np.ndarray  # row positions, ascending
+    signals: Signals
+    keyword_found: np.ndarray  # bool: found by the main keyword field
+    binary: np.ndarray  # hamming similarity, NaN outside the binary top-k
+    question_numbers: np.ndarray  # best question's number, -1 where none
+    timings: Timings
+    corrections: tuple[str, ...] = ()
 
 
 # The exact-identifier bonus for a fragment whose body (not heading) contains the identifier.
@@ -80,13 +98,11 @@ class Searcher:
             top_k=settings.top_k,
             rerank_count=settings.rerank_count,
             keyword_count=settings.keyword_count,
-            weights=FusionWeights(
-                settings.weight_semantic,
-                settings.weight_keyword,
-                settings.weight_exact,
-                settings.weight_question,
-            ),
+            ranker=LinearRanker.load(settings.ranker),
         )
+        self._page_of: np.ndarray | None = None  # page number per row, for page features
+        self._tokens: np.ndarray | None = None
+        self._deprecated: np.ndarray | None = None
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)
@@ -95,6 +111,18 @@ class Searcher:
         if name not in self._columns:
             self._columns[name] = np.asarray(self.reader.column(name).to_pylist(), dtype=object)
         return self._columns[name]
+
+    def _row_signals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(page number, token count, deprecated) of every row, read on the first search."""
+        if self._page_of is None or self._tokens is None or self._deprecated is None:
+            import pyarrow.compute as pc
+
+            table = self.reader.fragments.to_table(columns=["source", "path", "token_count", "deprecated"])
+            page = pc.binary_join_element_wise(table.column("source"), table.column("path"), "\0")
+            self._page_of = page.combine_chunks().dictionary_encode().indices.to_numpy().astype(np.int64)
+            self._tokens = table.column("token_count").to_numpy()
+            self._deprecated = table.column("deprecated").to_numpy(zero_copy_only=False).astype(bool)
+        return self._page_of, self._tokens, self._deprecated
 
     def _fragments(self, positions: list[int]) -> list[Fragment]:
         """The fragments at these row positions, through a small cache: while a query is typed
@@ -138,25 +166,36 @@ class Searcher:
         the indexed words it begins (search as you type); the query vector is unchanged."""
         opts = options or self.options
         k = opts.top_k if top_k is None else top_k
-        timings = Timings()
         t_total = time.perf_counter()
         query = " ".join(query.split())
         if not query or k <= 0 or len(self.binary) == 0:
-            timings.total = _ms(t_total)
+            timings = Timings(total=_ms(t_total))
             return SearchResult(query, [], timings)
+        found = self.gather(query, source, path_prefix, opts, prefix_last)
+        return self._present(found, self._rank(found, opts), k, t_total)
 
+    def gather(
+        self,
+        query: str,
+        source: str | None = None,
+        path_prefix: str | None = None,
+        options: SearchOptions | None = None,
+        prefix_last: bool = False,
+    ) -> Candidates:
+        """Every stage before the ranking: retrieval by both sides, the float rerank's cosines
+        and each candidate's signals (eval --fit learns from these)."""
+        opts = options or self.options
+        timings = Timings()
         # Misspelt words get their closest indexed word added, for both retrievers: BM25 needs
         # the right spelling to match at all, and the embedding model reads a misspelt word as
         # meaningless pieces. The original words stay, in case they were meant.
         corrections = self.keyword.corrections(query, prefix_last)
 
-        def run_keyword() -> tuple[np.ndarray, np.ndarray, list[str], float]:
+        def run_keyword() -> tuple[KeywordHits, float]:
             t = time.perf_counter()
             text = self.keyword.expand(query, prefix_last, corrections)
-            ids, scores, headings = self.keyword.search(
-                text, opts.keyword_count, filter_clause(source, path_prefix)
-            )
-            return ids, scores, headings, _ms(t)
+            hits = self.keyword.search(text, opts.keyword_count, filter_clause(source, path_prefix))
+            return hits, _ms(t)
 
         pending = self._pool.submit(run_keyword) if opts.use_keyword else None
 
@@ -178,11 +217,10 @@ class Searcher:
             from_questions = np.zeros(0, np.int64)
         timings.binary = _ms(t)
 
+        kw = KeywordHits.empty()
         if pending is not None:
-            kw_ids, kw_scores, kw_headings, timings.keyword = pending.result()
-        else:
-            kw_ids, kw_scores, kw_headings = np.zeros(0, np.int64), np.zeros(0, np.float32), []
-        kw_pos = self.binary.positions_of(kw_ids)
+            kw, timings.keyword = pending.result()
+        kw_pos = self.binary.positions_of(kw.ids)
 
         # Union of candidates, with each retriever's score where it found the fragment.
         t = time.perf_counter()
@@ -194,6 +232,7 @@ class Searcher:
             everything = np.arange(len(self.binary), dtype=np.int64)
             candidates = everything if mask is None else everything[mask]
         n = len(candidates)
+        candidate_ids = self.binary.ids[candidates]
         binary_scores = np.full(n, np.nan, np.float32)
         binary_scores[np.searchsorted(candidates, bin_pos)] = bin_sim
         keyword_scores = np.zeros(n, np.float32)
@@ -201,15 +240,17 @@ class Searcher:
         exact = np.zeros(n, np.float32)
         valid = kw_pos >= 0
         at = np.searchsorted(candidates, kw_pos[valid])
-        keyword_scores[at] = kw_scores[valid]
+        keyword_scores[at] = kw.scores[valid]
         keyword_found[at] = True
+        heading_scores = np.array([kw.heading_scores.get(int(i), 0.0) for i in candidate_ids], np.float32)
+        heading_cover = np.array([kw.heading_cover.get(int(i), 0.0) for i in candidate_ids], np.float32)
         identifiers = query_identifiers(query)
         if identifiers:
             # A typed identifier in the heading names the section; in the body (a settings
             # table row, an error name in prose) it still marks a section about it, against
             # the many that only share its words. Bodies are read only for such queries.
             in_heading = exact_matches(
-                identifiers, [h for h, ok in zip(kw_headings, valid, strict=True) if ok]
+                identifiers, [h for h, ok in zip(kw.headings, valid, strict=True) if ok]
             )
             # Only the best keyword hits' bodies, through the fragment cache (while a name is
             # typed, the same few fragments lead keystroke after keystroke).
@@ -218,19 +259,54 @@ class Searcher:
             in_body = np.zeros(len(in_heading), np.float32)
             in_body[: len(found_at)] = exact_matches(identifiers, bodies)
             exact[at] = np.maximum(in_heading, BODY_MENTION * in_body)
-        semantic = self.rerank.scores(candidates, self.binary.ids[candidates], qvec)
-        question_scores, question_numbers = self.questions.best(self.binary.ids[candidates], qvec)
+        semantic = self.rerank.scores(candidates, candidate_ids, qvec)
+        question_scores, question_numbers = self.questions.best(candidate_ids, qvec)
         timings.rerank = _ms(t)
 
+        page_of, tokens, deprecated = self._row_signals()
+        signals = Signals(
+            bm25=keyword_scores,
+            bm25_head=heading_scores,
+            heading_cover=heading_cover,
+            cosine=semantic,
+            question=question_scores,
+            exact=exact,
+            page=np.unique(page_of[candidates], return_inverse=True)[1],
+
+            tokens=tokens[candidates],
+            deprecated=deprecated[candidates],
+        )
+        return Candidates(
+            query,
+            candidates,
+            signals,
+            keyword_found,
+            binary_scores,
+            question_numbers,
+            timings,
+            tuple(corrections),
+        )
+
+    @staticmethod
+    def _rank(found: Candidates, opts: SearchOptions) -> np.ndarray:
         t = time.perf_counter()
+        s = found.signals
         if opts.rank_by == "keyword":
-            fused = np.where(keyword_found, keyword_scores, -np.inf)
+            fused = np.where(found.keyword_found, s.bm25, -np.inf)
         elif opts.rank_by == "binary":
-            fused = np.nan_to_num(binary_scores, nan=-np.inf)
+            fused = np.nan_to_num(found.binary, nan=-np.inf)
         elif opts.rank_by == "float":
-            fused = semantic
+            fused = s.cosine
+        elif opts.rank_by == "mix":
+            fused = linear_mix(s.bm25, s.cosine)
         else:
-            fused = fuse(semantic, keyword_scores, exact, opts.weights, question_scores)
+            fused = fuse(s, opts.ranker)
+        found.timings.fuse = _ms(t)
+        return fused
+
+    def _present(self, found: Candidates, fused: np.ndarray, k: int, t_total: float) -> SearchResult:
+        t = time.perf_counter()
+        candidates, s = found.positions, found.signals
         order = np.argsort(-fused, kind="stable")
         # Parts of one long section share an address: show the best part only. Read a few
         # more than k (reading rows is the costly part of this stage), and the rest of a
@@ -252,19 +328,19 @@ class Searcher:
             seen.add((frag.source, frag.path, frag.anchor))
             if len(hits) == k:
                 break
-            number = int(question_numbers[i])
+            number = int(found.question_numbers[i])
             matched = frag.questions[number] if 0 <= number < len(frag.questions) else None
             hits.append(
                 Hit(
                     fragment=frag,
                     score=float(fused[i]),
-                    keyword=float(keyword_scores[i]) if keyword_found[i] else None,
-                    binary=None if np.isnan(binary_scores[i]) else float(binary_scores[i]),
-                    float=float(semantic[i]),
-                    question=float(question_scores[i]) if matched else None,
+                    keyword=float(s.bm25[i]) if found.keyword_found[i] else None,
+                    binary=None if np.isnan(found.binary[i]) else float(found.binary[i]),
+                    float=float(s.cosine[i]),
+                    question=float(s.question[i]) if matched else None,
                     matched_question=matched,
                 )
             )
-        timings.fuse = _ms(t)
-        timings.total = _ms(t_total)
-        return SearchResult(query, hits, timings, tuple(corrections))
+        found.timings.fuse += _ms(t)
+        found.timings.total = _ms(t_total)
+        return SearchResult(found.query, hits, found.timings, found.corrections)

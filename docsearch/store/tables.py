@@ -43,12 +43,13 @@ from docsearch.errors import (
     IndexFormatError,
     IndexMissingError,
 )
-from docsearch.model import Fragment
+from docsearch.model import Fragment, KeywordFields
 
 if TYPE_CHECKING:
     import lance
 
-FORMAT_VERSION = 3  # 2: questions, hot links, question vectors; 3: the vocabulary table
+FORMAT_VERSION = 4  # 2: questions, hot links, question vectors; 3: the vocabulary table;
+# 4: one main keyword field (kw_all) beside kw_heading, the deprecated flag
 # fragments, binary and float are row-aligned (one row per fragment, same order); the
 # question tables hold one row per generated question, keyed by (fragment id, n).
 KEYED = ("fragments", "binary", "float", "qbinary", "qfloat")
@@ -62,8 +63,9 @@ META_FILE = "meta.json"
 # Rows per batch when the packed bits are read into memory.
 BINARY_BATCH = 65_536
 
-# Text fields that get a full-text index; the keyword stage decides how they are weighted.
-FTS_COLUMNS = ("kw_heading", "kw_context", "kw_questions", "text")
+# Text fields that get a full-text index (index/fields.py says what each holds); the ranker
+# decides how they are weighed.
+FTS_COLUMNS = ("kw_all", "kw_heading")
 
 
 def fragment_schema() -> pa.Schema:
@@ -85,9 +87,9 @@ def fragment_schema() -> pa.Schema:
             ("content_hash", pa.string()),
             ("questions", pa.list_(pa.string())),
             ("hot_links", pa.list_(pa.string())),
+            ("kw_all", pa.string()),
             ("kw_heading", pa.string()),
-            ("kw_context", pa.string()),
-            ("kw_questions", pa.string()),
+            ("deprecated", pa.bool_()),
             ("held_out_question", pa.string()),
         ]
     )
@@ -220,11 +222,9 @@ def _write_meta(index: Path, meta: IndexMeta) -> None:
             os.close(fd)
 
 
-def fragment_rows(fragments: Sequence[Fragment]) -> pa.Table:
-    from docsearch.search.keyword import keyword_fields
-
+def fragment_rows(fragments: Sequence[Fragment], fields: Sequence[KeywordFields]) -> pa.Table:
     cols: dict[str, list[Any]] = {name: [] for name in fragment_schema().names}
-    for f in fragments:
+    for f, kw in zip(fragments, fields, strict=True):
         cols["id"].append(f.id)
         cols["source"].append(f.source)
         cols["path"].append(f.path)
@@ -242,10 +242,9 @@ def fragment_rows(fragments: Sequence[Fragment]) -> pa.Table:
         cols["questions"].append(list(f.questions))
         cols["held_out_question"].append(f.held_out_question)
         cols["hot_links"].append(list(f.hot_links))
-        kw_heading, kw_context, kw_questions = keyword_fields(f)
-        cols["kw_heading"].append(kw_heading)
-        cols["kw_context"].append(kw_context)
-        cols["kw_questions"].append(kw_questions)
+        cols["kw_all"].append(kw.kw_all)
+        cols["kw_heading"].append(kw.kw_heading)
+        cols["deprecated"].append(kw.deprecated)
     return pa.table(cols, schema=fragment_schema())
 
 
@@ -492,18 +491,20 @@ class IndexWriter:
     def add(
         self,
         fragments: Sequence[Fragment],
+        fields: Sequence[KeywordFields],
         vectors: np.ndarray,
         question_vectors: Sequence[np.ndarray | None] | None = None,
     ) -> None:
-        """Rows for `fragments` in every table; `question_vectors[i]` holds one vector per
-        question of fragment i (None or empty when it has none)."""
+        """Rows for `fragments` in every table; `fields[i]` holds fragment i's searchable
+        fields (built by the index pipeline), `question_vectors[i]` one vector per question of
+        fragment i (None or empty when it has none)."""
         if not fragments:
             return
         ids = pa.array([f.id for f in fragments], pa.int64())
         dim = self.document_model.dim
         binary = pa.table({"id": ids, "bits": _bits_column(vectors, dim)}, schema=binary_schema(dim))
         floats = pa.table({"id": ids, "vector": _float_column(vectors, dim)}, schema=float_schema(dim))
-        self._tables["fragments"].add(fragment_rows(fragments))
+        self._tables["fragments"].add(fragment_rows(fragments, fields))
         self._tables["binary"].add(binary)
         self._tables["float"].add(floats)
         pairs = [

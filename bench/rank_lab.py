@@ -1,0 +1,331 @@
+"""Ranking lab: per-candidate signals for every judged query of an index, dumped once, so that
+field choices and fusion formulas can be compared in seconds instead of re-indexing.
+
+    python bench/rank_lab.py dump /tmp/nidx bench/qrels/nodejs.tsv /tmp/lab-node.pkl
+    python bench/rank_lab.py dump /tmp/vidx bench/qrels/vue.tsv /tmp/lab-vue.pkl
+
+The dump holds, per query, the candidates (union of each keyword field's top 200 and the
+cosine top 200 over every fragment), their BM25 score in several single-field indexes built
+here from the index's fragments with the product's tokenizer settings, the exact cosine, and
+the judged grade of each candidate. This is for diagnosis only: the product computes its
+features in docsearch/search/features.py.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from docsearch.evaluate import load_qrels
+from docsearch.settings import Settings
+from docsearch.store.tables import IndexReader
+
+TOP = 200
+
+_CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_IDENT_RE = re.compile(r"[A-Za-z_$][\w$]*")
+
+
+def parts(text: str) -> str:
+    out = []
+    for ident in _IDENT_RE.findall(text):
+        words = _CAMEL_RE.findall(ident)
+        if len(words) > 1:
+            out.extend(words)
+    return " ".join(out)
+
+
+def lab_fields(rows: list[dict]) -> dict[str, list[str]]:
+    f: dict[str, list[str]] = {k: [] for k in ("all", "allx", "heading", "title", "text", "crumbs")}
+    for r in rows:
+        heading = r["heading"] or r["title"]
+        f["all"].append(f"{r['title']} - {r['heading']} {r['text']}")
+        f["allx"].append(
+            f"{r['title']} - {r['heading']} {parts(r['title'] + ' ' + r['heading'])} {r['text']}"
+        )
+        f["heading"].append(f"{heading} {parts(heading)}")
+        path_words = re.sub(r"[/._\-]+", " ", r["path"].rsplit(".", 1)[0])
+        f["title"].append(f"{r['title']} {parts(r['title'])} {path_words}")
+        f["text"].append(r["text"])
+        f["crumbs"].append(" ".join(r["breadcrumb"]) + " " + parts(" ".join(r["breadcrumb"])))
+    return f
+
+
+def read_format(index: Path) -> int:
+    import json
+
+    return int(json.loads((index / "meta.json").read_text())["format"])
+
+
+def dump(index: str, qrels: str, out: str) -> None:
+    import lancedb
+    import pyarrow as pa
+    from lance.query import MatchQuery
+
+    import docsearch.store.tables as tables
+    from docsearch.embed.models import load_query_embedder
+
+    settings = Settings.resolve({"index": index})
+    tables.FORMAT_VERSION = read_format(Path(index))  # the lab reads older indexes too
+    reader = IndexReader(Path(index))
+    table = reader.fragments.to_table(
+        columns=[
+            "id",
+            "path",
+            "anchor",
+            "part",
+            "title",
+            "heading",
+            "breadcrumb",
+            "level",
+            "text",
+            "token_count",
+            "line_start",
+        ]
+    )
+    rows = table.to_pylist()
+    ids_float = reader.float.to_table(columns=["id"]).column("id").to_numpy()
+    assert np.array_equal(ids_float, table.column("id").to_numpy())
+    vectors = reader.all_vectors()
+    embedder = load_query_embedder(settings, reader.meta.document_model)
+
+    lab = Path("/tmp") / ("lab-db-" + Path(index).name)
+    shutil.rmtree(lab, ignore_errors=True)
+    db = lancedb.connect(str(lab))
+    fields = lab_fields(rows)
+    data = pa.table({"pos": np.arange(len(rows)), **fields})
+    t = db.create_table("f", data)
+    for name in fields:
+        t.create_fts_index(name, replace=True, use_tantivy=False, with_position=True)
+    ds = t.to_lance()
+
+    first: dict[str, tuple[int, str]] = {}
+    for r in rows:
+        if r["part"] == 0 and (r["path"] not in first or r["line_start"] < first[r["path"]][0]):
+            first[r["path"]] = (r["line_start"], r["anchor"])
+    queries = []
+    for j in load_qrels(Path(qrels)):
+        bm: dict[str, dict[int, float]] = {}
+        for name in fields:
+            try:
+                res = ds.to_table(
+                    columns=["pos", "_score"], full_text_query=MatchQuery(j.query, name), limit=TOP
+                )
+                bm[name] = dict(
+                    zip(res.column("pos").to_pylist(), res.column("_score").to_pylist(), strict=True)
+                )
+            except (ValueError, RuntimeError, OSError):
+                bm[name] = {}
+        q = embedder.embed_query(j.query)
+        cos = vectors @ q
+        top_cos = np.argsort(-cos)[:TOP]
+        cand = sorted(set(top_cos.tolist()).union(*[set(d) for d in bm.values()]))
+        grades = []
+        for p in cand:
+            r = rows[p]
+            refs = {f"{r['path']}#{r['anchor']}"}
+            if first.get(r["path"], (0, None))[1] == r["anchor"] or not r["anchor"]:
+                refs |= {f"{r['path']}#", r["path"]}
+            grades.append(max((j.grades.get(x, 0) for x in refs), default=0))
+        queries.append(
+            {
+                "qid": j.qid,
+                "query": j.query,
+                "judged": j.grades,
+                "cand": np.array(cand),
+                "bm25": {n: np.array([d.get(p, 0.0) for p in cand], np.float32) for n, d in bm.items()},
+                "cos": cos[cand].astype(np.float32),
+                "grade": np.array(grades),
+            }
+        )
+    meta = [
+        {k: r[k] for k in ("path", "anchor", "part", "title", "heading", "level", "token_count")}
+        for r in rows
+    ]
+    for m, r in zip(meta, rows, strict=True):
+        m["head_text"] = r["text"][:300]
+    with open(out, "wb") as f:
+        pickle.dump({"rows": meta, "queries": queries}, f)
+    print(f"{len(queries)} queries, {len(rows)} fragments -> {out}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "dump":
+        dump(*sys.argv[2:5])
+
+
+# -- offline evaluation of formulas over a dump ------------------------------------------------
+
+
+def load(path: str) -> dict:
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
+def ndcg_of(lab: dict, q: dict, score: np.ndarray, k: int = 12) -> float:
+    rows = lab["rows"]
+    order = np.argsort(-score, kind="stable")
+    seen: set[tuple[str, str]] = set()
+    gains: list[int] = []
+    for i in order:
+        r = rows[q["cand"][i]]
+        key = (r["path"], r["anchor"])
+        if key in seen:
+            continue
+        seen.add(key)
+        gains.append(int(q["grade"][i]))
+        if len(gains) == k:
+            break
+    dcg = sum(g / np.log2(n + 2) for n, g in enumerate(gains))
+    ideal = sorted(q["judged"].values(), reverse=True)[:k]
+    idcg = sum(g / np.log2(n + 2) for n, g in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0
+
+
+def mean_ndcg(lab: dict, fn) -> float:
+    return float(np.mean([ndcg_of(lab, q, fn(q)) for q in lab["queries"]]))
+
+
+def norm_max(x: np.ndarray) -> np.ndarray:
+    m = float(x.max()) if len(x) else 0.0
+    return x / m if m > 0 else x
+
+
+def norm_minmax(x: np.ndarray) -> np.ndarray:
+    lo, hi = float(x.min()), float(x.max())
+    return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
+
+
+def rrf(x: np.ndarray, present: np.ndarray | None = None, k: int = 60) -> np.ndarray:
+    order = np.argsort(-x, kind="stable")
+    rank = np.empty(len(x))
+    rank[order] = np.arange(1, len(x) + 1)
+    out = 1.0 / (k + rank)
+    if present is not None:
+        out = np.where(present, out, 0.0)
+    return out
+
+
+def baselines(lab: dict) -> dict[str, float]:
+    b = lambda n: lambda q: np.where(q["bm25"][n] > 0, q["bm25"][n], -1)  # noqa: E731
+    out = {f"bm25 {n}": mean_ndcg(lab, b(n)) for n in lab["queries"][0]["bm25"]}
+    out["cosine"] = mean_ndcg(lab, lambda q: q["cos"])
+    out["0.5 bm25all/max + 0.5 cos"] = mean_ndcg(
+        lab, lambda q: 0.5 * norm_max(q["bm25"]["all"]) + 0.5 * q["cos"]
+    )
+    out["0.5 bm25all/max + 0.5 minmax cos"] = mean_ndcg(
+        lab, lambda q: 0.5 * norm_max(q["bm25"]["all"]) + 0.5 * norm_minmax(q["cos"])
+    )
+    out["rrf bm25all + cos"] = mean_ndcg(
+        lab, lambda q: rrf(q["bm25"]["all"], q["bm25"]["all"] > 0) + rrf(q["cos"])
+    )
+    out["multi 3h+1.5c+1t (approx today)"] = mean_ndcg(
+        lab,
+        lambda q: np.where(
+            (s := 3 * q["bm25"]["heading"] + 1.5 * q["bm25"]["title"] + q["bm25"]["text"]) > 0, s, -1
+        ),
+    )
+    return out
+
+
+_DEPRECATED_RE = re.compile(r"\bdeprecat|\blegacy\b|\bDEP0\d{3}\b", re.IGNORECASE)
+
+FEATURES = [
+    "bm25",
+    "bm25_head",
+    "cos",
+    "cos_raw",
+    "rr_bm25",
+    "rr_cos",
+    "page_bm25",
+    "page_cos",
+    "title",
+    "lead",
+    "lead_title",
+    "deprecated",
+    "log_len",
+    "depth",
+]
+
+
+def features(lab: dict, q: dict, all_field: str = "all") -> np.ndarray:
+    rows = lab["rows"]
+    cand = q["cand"]
+    bm = norm_max(q["bm25"][all_field])
+    head = norm_max(q["bm25"]["heading"])
+    cos = norm_minmax(q["cos"])
+    title = norm_max(q["bm25"]["title"])
+    paths = np.array([rows[p]["path"] for p in cand])
+    _, page = np.unique(paths, return_inverse=True)
+    page_bm = np.zeros(page.max() + 1)
+    np.maximum.at(page_bm, page, bm)
+    page_cos = np.zeros(page.max() + 1)
+    np.maximum.at(page_cos, page, cos)
+    level = np.array([rows[p]["level"] for p in cand])
+    part = np.array([rows[p]["part"] for p in cand])
+    lead = ((level <= 1) & (part == 0)).astype(float)
+    dep = np.array(
+        [bool(_DEPRECATED_RE.search(rows[p]["heading"] + " " + rows[p]["head_text"][:200])) for p in cand],
+        float,
+    )
+    tokens = np.array([rows[p]["token_count"] for p in cand])
+    return np.stack(
+        [
+            bm,
+            head,
+            cos,
+            q["cos"],
+            60 * rrf(q["bm25"][all_field], q["bm25"][all_field] > 0),
+            60 * rrf(q["cos"]),
+            page_bm[page],
+            page_cos[page],
+            title,
+            lead,
+            lead * title,
+            dep,
+            np.log1p(tokens) / np.log(512),
+            level / 6,
+        ],
+        axis=1,
+    ).astype(np.float32)
+
+
+def prepare(lab: dict, all_field: str = "all") -> list[np.ndarray]:
+    return [features(lab, q, all_field) for q in lab["queries"]]
+
+
+def score_w(lab: dict, X: list[np.ndarray], w: np.ndarray) -> float:
+    return float(np.mean([ndcg_of(lab, q, x @ w) for q, x in zip(lab["queries"], X, strict=True)]))
+
+
+def fit(
+    labs: list[tuple[dict, list[np.ndarray]]],
+    start: np.ndarray,
+    active: list[int],
+    rounds: int = 3,
+    steps=(-0.5, -0.2, -0.1, -0.05, 0.05, 0.1, 0.2, 0.5),
+) -> np.ndarray:
+    """Coordinate ascent on mean nDCG@12 (RankLib's method), over the `active` features."""
+    w = start.astype(float).copy()
+
+    def total(v):
+        return float(np.mean([score_w(lab, X, v) for lab, X in labs]))
+
+    best = total(w)
+    for _ in range(rounds):
+        improved = False
+        for i in active:
+            for s in steps:
+                v = w.copy()
+                v[i] += s
+                got = total(v)
+                if got > best + 1e-4:
+                    best, w, improved = got, v, True
+        if not improved:
+            break
+    return w
