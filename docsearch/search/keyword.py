@@ -61,17 +61,29 @@ def _overlap(query: set[str], heading: set[str]) -> float:
 
 @dataclass(slots=True)
 class KeywordHits:
-    """The main field's hits, best first, and the other fields' scores by fragment id."""
+    """The main field's hits, best first, with their headings."""
 
     ids: np.ndarray
     scores: np.ndarray
     headings: list[str]
-    heading_scores: dict[int, float]
-    heading_cover: dict[int, float]  # Jaccard overlap of the query's and the heading's terms
 
     @classmethod
     def empty(cls) -> KeywordHits:
-        return cls(np.zeros(0, np.int64), np.zeros(0, np.float32), [], {}, {})
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.float32), [])
+
+
+@dataclass(slots=True)
+class HeadingHits:
+    """The heading field's hits: BM25 and the Jaccard overlap of the query's and the
+    heading's terms, by fragment id."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+    cover: np.ndarray
+
+    @classmethod
+    def empty(cls) -> HeadingHits:
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.float32))
 
 
 def _quote(value: str) -> str:
@@ -185,8 +197,7 @@ class KeywordRetriever:
             return None
 
     def search(self, query: str, limit: int, where: str | None = None) -> KeywordHits:
-        """The main field's best `limit` fragments with their BM25 scores, and for the ranker
-        the heading field's scores for the same query."""
+        """The main field's best `limit` fragments with their BM25 scores."""
         if not query.strip() or limit <= 0:
             return KeywordHits.empty()
         main = self._match(query, "kw_all", limit, where, ["id", "heading", "title", "_score"])
@@ -196,21 +207,22 @@ class KeywordRetriever:
             h or t
             for h, t in zip(main.column("heading").to_pylist(), main.column("title").to_pylist(), strict=True)
         ]
-        hits = KeywordHits(
-            main.column("id").to_numpy(),
-            main.column("_score").to_numpy().astype(np.float32),
-            headings,
-            {},
-            {},
+        return KeywordHits(
+            main.column("id").to_numpy(), main.column("_score").to_numpy().astype(np.float32), headings
         )
+
+    def search_headings(self, query: str, limit: int, where: str | None = None) -> HeadingHits:
+        """The heading field's best `limit` fragments, for the ranker's heading features (run
+        beside `search`, on its own thread: LanceDB releases the GIL)."""
+        if not query.strip() or limit <= 0:
+            return HeadingHits.empty()
         head = self._match(query, "kw_heading", limit, where, ["id", "kw_heading", "_score"])
-        if head is not None:
-            ids = head.column("id").to_pylist()
-            hits.heading_scores = dict(zip(ids, head.column("_score").to_pylist(), strict=True))
-            terms = query_terms(query)
-            if terms:
-                hits.heading_cover = {
-                    i: _overlap(terms, query_terms(h))
-                    for i, h in zip(ids, head.column("kw_heading").to_pylist(), strict=True)
-                }
-        return hits
+        if head is None:
+            return HeadingHits.empty()
+        terms = query_terms(query)
+        cover = [_overlap(terms, query_terms(h)) for h in head.column("kw_heading").to_pylist()]
+        return HeadingHits(
+            head.column("id").to_numpy(),
+            head.column("_score").to_numpy().astype(np.float32),
+            np.asarray(cover, np.float32),
+        )

@@ -25,7 +25,7 @@ from docsearch.model import Fragment, Hit, SearchResult, Timings
 from docsearch.search.binary import BinaryIndex
 from docsearch.search.features import Signals
 from docsearch.search.fuse import exact_matches, fuse, linear_mix, query_identifiers
-from docsearch.search.keyword import KeywordHits, KeywordRetriever, filter_clause
+from docsearch.search.keyword import HeadingHits, KeywordHits, KeywordRetriever, filter_clause
 from docsearch.search.questions import QuestionIndex
 from docsearch.search.ranker import LinearRanker
 from docsearch.search.rerank import FloatReranker
@@ -93,7 +93,8 @@ class Searcher:
         self._columns: dict[str, np.ndarray] = {}
         self._fragment_cache: OrderedDict[int, Fragment] = OrderedDict()
         self._fragment_lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docsearch-keyword")
+        # The main and the heading field's BM25 queries, both beside the embedding.
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="docsearch-keyword")
         self.options = SearchOptions(
             top_k=settings.top_k,
             rerank_count=settings.rerank_count,
@@ -191,13 +192,19 @@ class Searcher:
         # meaningless pieces. The original words stay, in case they were meant.
         corrections = self.keyword.corrections(query, prefix_last)
 
+        where = filter_clause(source, path_prefix)
+        text = self.keyword.expand(query, prefix_last, corrections)
+
         def run_keyword() -> tuple[KeywordHits, float]:
             t = time.perf_counter()
-            text = self.keyword.expand(query, prefix_last, corrections)
-            hits = self.keyword.search(text, opts.keyword_count, filter_clause(source, path_prefix))
-            return hits, _ms(t)
+            return self.keyword.search(text, opts.keyword_count, where), _ms(t)
 
         pending = self._pool.submit(run_keyword) if opts.use_keyword else None
+        pending_headings = (
+            self._pool.submit(self.keyword.search_headings, text, opts.keyword_count, where)
+            if opts.use_keyword
+            else None
+        )
 
         t = time.perf_counter()
         qvec = self.embedder.embed_query(" ".join([query, *corrections]))
@@ -217,9 +224,10 @@ class Searcher:
             from_questions = np.zeros(0, np.int64)
         timings.binary = _ms(t)
 
-        kw = KeywordHits.empty()
-        if pending is not None:
+        kw, head = KeywordHits.empty(), HeadingHits.empty()
+        if pending is not None and pending_headings is not None:
             kw, timings.keyword = pending.result()
+            head = pending_headings.result()
         kw_pos = self.binary.positions_of(kw.ids)
 
         # Union of candidates, with each retriever's score where it found the fragment.
@@ -242,8 +250,14 @@ class Searcher:
         at = np.searchsorted(candidates, kw_pos[valid])
         keyword_scores[at] = kw.scores[valid]
         keyword_found[at] = True
-        heading_scores = np.array([kw.heading_scores.get(int(i), 0.0) for i in candidate_ids], np.float32)
-        heading_cover = np.array([kw.heading_cover.get(int(i), 0.0) for i in candidate_ids], np.float32)
+        heading_scores = np.zeros(n, np.float32)
+        heading_cover = np.zeros(n, np.float32)
+        head_pos = self.binary.positions_of(head.ids)
+        at_head = np.searchsorted(candidates, head_pos)
+        among = (head_pos >= 0) & (at_head < n)
+        among[among] = candidates[at_head[among]] == head_pos[among]  # a candidate already
+        heading_scores[at_head[among]] = head.scores[among]
+        heading_cover[at_head[among]] = head.cover[among]
         identifiers = query_identifiers(query)
         if identifiers:
             # A typed identifier in the heading names the section; in the body (a settings
