@@ -41,7 +41,7 @@ def parts(text: str) -> str:
 
 
 def lab_fields(rows: list[dict]) -> dict[str, list[str]]:
-    f: dict[str, list[str]] = {k: [] for k in ("all", "allx", "heading", "title", "text", "crumbs")}
+    f: dict[str, list[str]] = {k: [] for k in ("all", "allx", "allp", "heading", "title", "text", "crumbs")}
     for r in rows:
         heading = r["heading"] or r["title"]
         f["all"].append(f"{r['title']} - {r['heading']} {r['text']}")
@@ -52,6 +52,7 @@ def lab_fields(rows: list[dict]) -> dict[str, list[str]]:
         path_words = re.sub(r"[/._\-]+", " ", r["path"].rsplit(".", 1)[0])
         f["title"].append(f"{r['title']} {parts(r['title'])} {path_words}")
         f["text"].append(r["text"])
+        f["allp"].append(f"{f['allx'][-1]} {path_words}")
         f["crumbs"].append(" ".join(r["breadcrumb"]) + " " + parts(" ".join(r["breadcrumb"])))
     return f
 
