@@ -91,7 +91,6 @@ def _signals(**over: np.ndarray) -> Signals:
     n = len(over.get("cosine", np.zeros(3)))
     base = {
         "bm25": np.zeros(n, np.float32),
-        "bm25_head": np.zeros(n, np.float32),
         "heading_cover": np.zeros(n, np.float32),
         "cosine": np.zeros(n, np.float32),
         "question": np.zeros(n, np.float32),
@@ -112,7 +111,7 @@ def test_features_are_on_a_corpus_independent_scale():
     s = _signals(
         cosine=np.array([0.5, 0.3, 0.2]),
         bm25=np.array([10.0, 0.0, 5.0]),
-        bm25_head=np.array([0.0, 4.0, 2.0]),
+        heading_cover=np.array([0.0, 1.0, 0.5]),
         page=np.array([0, 0, 1]),
         tokens=np.array([511, 0, 10]),
         deprecated=np.array([False, True, False]),
@@ -122,7 +121,8 @@ def test_features_are_on_a_corpus_independent_scale():
     # Cosines 0.5 / 0.3 / 0.2 are min-max normalized to 1 / 1/3 / 0; BM25 is divided by its max.
     np.testing.assert_allclose(col["cos"], [1.0, 1 / 3, 0.0], rtol=1e-6)
     np.testing.assert_allclose(col["bm25"], [1.0, 0.0, 0.5])
-    np.testing.assert_allclose(col["bm25_head"], [0.0, 1.0, 0.5])
+    np.testing.assert_allclose(col["head_cover"], [0.0, 1.0, 0.5])
+    assert col["head_equal"].tolist() == [0.0, 1.0, 0.0]  # the heading is the query
     # Page features: the best of the page's candidates, for each of them.
     np.testing.assert_allclose(col["page_bm25"], [1.0, 1.0, 0.5])
     np.testing.assert_allclose(col["page_cos"], [1.0, 1.0, 0.0], rtol=1e-6)
@@ -182,7 +182,7 @@ def test_fit_finds_the_feature_that_orders_the_judged_candidates():
         gains[best] = 2
         queries.append(TrainingQuery(x, gains, np.arange(30), [2, 2, 2]))
     start = _only("cos")
-    fitted = fit(queries, start, rounds=6)
+    fitted = fit(queries, start)
     assert (
         mean_ndcg(queries, np.asarray(fitted.weights)) > mean_ndcg(queries, np.asarray(start.weights)) + 0.3
     )

@@ -1,15 +1,15 @@
 """Index stage 5a: the searchable fields of a fragment row, written beside its text.
 
 Documentation readers type titles, identifiers and config names as often as concepts, so a
-fragment is indexed for BM25 in one main field and a narrower one:
+fragment has one field indexed for BM25 and one stored beside it:
     kw_all        page title, heading, generated questions (when there are any) and text
                   together: the retrieval field. One field, as a docs site's own search does,
                   because separate heading and body fields let a short common heading
                   ("Metrics") outscore a body holding the rare word the query names (single-
                   field BM25 beat the boosted multi-field match on both dev corpora,
                   BENCHMARKS.md)
-    kw_heading    the section heading (the page title for a page's top), for a feature: a
-                  heading that names the query is strong evidence
+    kw_heading    the section heading (the page title for a page's top), not full-text
+                  indexed: the ranker's heading features compare its words with the query's
 Both carry identifier parts too: `readFileSync` also as `read file sync`, so both
 spellings match. The full-text index removes English stop words and stems.
 

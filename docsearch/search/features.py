@@ -3,8 +3,7 @@
 Every feature is put on a scale that means the same on any corpus, because the ranker is
 fitted on two documentation sets and must hold on a third nobody tuned for:
     bm25        BM25 of the main field (page title + heading + text) / the best candidate's
-    bm25_head   BM25 of the heading field / the best candidate's: the heading names the query
-    head_cover  the share of the query's content words that the heading holds (1: the heading
+    head_cover  Jaccard overlap of the query's and the heading's content words (1: the heading
                 is the query, "exit codes" → "Exit codes"), which BM25 alone blurs: a rare
                 word in a long heading can outscore a heading that is exactly the query
     head_equal  1 when the heading is the query (head_cover = 1): the reader typed a section's
@@ -33,7 +32,6 @@ import numpy as np
 
 FEATURES = (
     "bm25",
-    "bm25_head",
     "head_cover",
     "head_equal",
     "cos",
@@ -54,7 +52,6 @@ class Signals:
     """What the retrievers found for each candidate, as parallel arrays."""
 
     bm25: np.ndarray  # raw BM25 of the main field, 0 where keyword search missed it
-    bm25_head: np.ndarray  # raw BM25 of the heading field, 0 where missed
     heading_cover: np.ndarray  # share of query terms in the heading, 0 where missed
     cosine: np.ndarray  # raw cosine of the fragment vector
     question: np.ndarray  # raw cosine of the best question, 0 where none
@@ -90,7 +87,6 @@ def feature_matrix(s: Signals) -> np.ndarray:
     question = np.where(s.question > 0, np.clip((s.question - low) / spread, 0.0, 1.0), 0.0)
     columns = {
         "bm25": bm25,
-        "bm25_head": _by_max(s.bm25_head.astype(np.float32)),
         "head_cover": s.heading_cover.astype(np.float32),
         "head_equal": (s.heading_cover >= HEADING_EQUAL).astype(np.float32),
         "cos": cos,

@@ -1,9 +1,9 @@
 """Query stage: keyword retrieval with LanceDB's full-text (BM25) index.
 
 The fields are built on the index side (docsearch/index/fields.py). The main field, page
-title + heading + generated questions + text, retrieves; the heading field is asked for the
-same query so that the ranker can weigh a match there. Each is a plain single-field BM25
-query: the ranker, not a boost, decides how much a heading match is worth.
+title + heading + generated questions + text, retrieves, as one plain single-field BM25
+query; how much a heading match is worth is the ranker's call (head_cover, head_equal),
+not a boost's.
 """
 
 from __future__ import annotations
@@ -61,29 +61,17 @@ def _overlap(query: set[str], heading: set[str]) -> float:
 
 @dataclass(slots=True)
 class KeywordHits:
-    """The main field's hits, best first, with their headings."""
+    """The main field's hits, best first, with their headings and how much each heading
+    shares with the query (Jaccard overlap of their terms, identifier parts included)."""
 
     ids: np.ndarray
     scores: np.ndarray
     headings: list[str]
+    heading_cover: np.ndarray
 
     @classmethod
     def empty(cls) -> KeywordHits:
-        return cls(np.zeros(0, np.int64), np.zeros(0, np.float32), [])
-
-
-@dataclass(slots=True)
-class HeadingHits:
-    """The heading field's hits: BM25 and the Jaccard overlap of the query's and the
-    heading's terms, by fragment id."""
-
-    ids: np.ndarray
-    scores: np.ndarray
-    cover: np.ndarray
-
-    @classmethod
-    def empty(cls) -> HeadingHits:
-        return cls(np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.float32))
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.float32), [], np.zeros(0, np.float32))
 
 
 def _quote(value: str) -> str:
@@ -197,32 +185,25 @@ class KeywordRetriever:
             return None
 
     def search(self, query: str, limit: int, where: str | None = None) -> KeywordHits:
-        """The main field's best `limit` fragments with their BM25 scores."""
+        """The main field's best `limit` fragments with their BM25 scores.
+
+        The heading features come from the same rows (their stored heading field), not from
+        a second full-text query: a heading that shares the query's words is part of the main
+        field too, so its fragment is among these hits, and one query costs half of two."""
         if not query.strip() or limit <= 0:
             return KeywordHits.empty()
-        main = self._match(query, "kw_all", limit, where, ["id", "heading", "title", "_score"])
+        main = self._match(query, "kw_all", limit, where, ["id", "heading", "title", "kw_heading", "_score"])
         if main is None:
             return KeywordHits.empty()
         headings = [
             h or t
             for h, t in zip(main.column("heading").to_pylist(), main.column("title").to_pylist(), strict=True)
         ]
-        return KeywordHits(
-            main.column("id").to_numpy(), main.column("_score").to_numpy().astype(np.float32), headings
-        )
-
-    def search_headings(self, query: str, limit: int, where: str | None = None) -> HeadingHits:
-        """The heading field's best `limit` fragments, for the ranker's heading features (run
-        beside `search`, on its own thread: LanceDB releases the GIL)."""
-        if not query.strip() or limit <= 0:
-            return HeadingHits.empty()
-        head = self._match(query, "kw_heading", limit, where, ["id", "kw_heading", "_score"])
-        if head is None:
-            return HeadingHits.empty()
         terms = query_terms(query)
-        cover = [_overlap(terms, query_terms(h)) for h in head.column("kw_heading").to_pylist()]
-        return HeadingHits(
-            head.column("id").to_numpy(),
-            head.column("_score").to_numpy().astype(np.float32),
+        cover = [_overlap(terms, query_terms(h)) for h in main.column("kw_heading").to_pylist()]
+        return KeywordHits(
+            main.column("id").to_numpy(),
+            main.column("_score").to_numpy().astype(np.float32),
+            headings,
             np.asarray(cover, np.float32),
         )

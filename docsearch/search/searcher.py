@@ -25,7 +25,7 @@ from docsearch.model import Fragment, Hit, SearchResult, Timings
 from docsearch.search.binary import BinaryIndex
 from docsearch.search.features import Signals
 from docsearch.search.fuse import exact_matches, fuse, linear_mix, query_identifiers
-from docsearch.search.keyword import HeadingHits, KeywordHits, KeywordRetriever, filter_clause
+from docsearch.search.keyword import KeywordHits, KeywordRetriever, filter_clause
 from docsearch.search.questions import QuestionIndex
 from docsearch.search.ranker import LinearRanker
 from docsearch.search.rerank import FloatReranker
@@ -93,8 +93,7 @@ class Searcher:
         self._columns: dict[str, np.ndarray] = {}
         self._fragment_cache: OrderedDict[int, Fragment] = OrderedDict()
         self._fragment_lock = threading.Lock()
-        # The main and the heading field's BM25 queries, both beside the embedding.
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="docsearch-keyword")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docsearch-keyword")
         self.options = SearchOptions(
             top_k=settings.top_k,
             rerank_count=settings.rerank_count,
@@ -200,12 +199,6 @@ class Searcher:
             return self.keyword.search(text, opts.keyword_count, where), _ms(t)
 
         pending = self._pool.submit(run_keyword) if opts.use_keyword else None
-        pending_headings = (
-            self._pool.submit(self.keyword.search_headings, text, opts.keyword_count, where)
-            if opts.use_keyword
-            else None
-        )
-
         t = time.perf_counter()
         qvec = self.embedder.embed_query(" ".join([query, *corrections]))
         timings.embed = _ms(t)
@@ -224,10 +217,9 @@ class Searcher:
             from_questions = np.zeros(0, np.int64)
         timings.binary = _ms(t)
 
-        kw, head = KeywordHits.empty(), HeadingHits.empty()
-        if pending is not None and pending_headings is not None:
+        kw = KeywordHits.empty()
+        if pending is not None:
             kw, timings.keyword = pending.result()
-            head = pending_headings.result()
         kw_pos = self.binary.positions_of(kw.ids)
 
         # Union of candidates, with each retriever's score where it found the fragment.
@@ -250,14 +242,8 @@ class Searcher:
         at = np.searchsorted(candidates, kw_pos[valid])
         keyword_scores[at] = kw.scores[valid]
         keyword_found[at] = True
-        heading_scores = np.zeros(n, np.float32)
         heading_cover = np.zeros(n, np.float32)
-        head_pos = self.binary.positions_of(head.ids)
-        at_head = np.searchsorted(candidates, head_pos)
-        among = (head_pos >= 0) & (at_head < n)
-        among[among] = candidates[at_head[among]] == head_pos[among]  # a candidate already
-        heading_scores[at_head[among]] = head.scores[among]
-        heading_cover[at_head[among]] = head.cover[among]
+        heading_cover[at] = kw.heading_cover[valid]
         identifiers = query_identifiers(query)
         if identifiers:
             # A typed identifier in the heading names the section; in the body (a settings
@@ -280,7 +266,6 @@ class Searcher:
         page_of, tokens, deprecated = self._row_signals()
         signals = Signals(
             bm25=keyword_scores,
-            bm25_head=heading_scores,
             heading_cover=heading_cover,
             cosine=semantic,
             question=question_scores,

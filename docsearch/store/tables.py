@@ -65,7 +65,7 @@ BINARY_BATCH = 65_536
 
 # Text fields that get a full-text index (index/fields.py says what each holds); the ranker
 # decides how they are weighed.
-FTS_COLUMNS = ("kw_all", "kw_heading")
+FTS_COLUMNS = ("kw_all",)
 
 
 def fragment_schema() -> pa.Schema:
