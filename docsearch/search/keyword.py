@@ -28,6 +28,7 @@ MIN_CORRECTED_LENGTH = 4
 # searched too when it is at least COMMONER times as frequent.
 RARE_COUNT = 3
 COMMONER = 10
+HEADING_CACHE_SIZE = 8192
 
 
 # Words too common to say what a heading is about; the full-text index drops them too.
@@ -51,7 +52,7 @@ def query_terms(text: str) -> set[str]:
     return out
 
 
-def _overlap(query: set[str], heading: set[str]) -> float:
+def _overlap(query: set[str] | frozenset[str], heading: set[str] | frozenset[str]) -> float:
     """Jaccard overlap of the query's and the heading's terms: 1 when the heading is the
     query, lower both for a heading missing query words and for a long heading that merely
     contains them."""
@@ -93,6 +94,18 @@ class KeywordRetriever:
         self._dataset = reader.fragments
         self._vocabulary: list[str] | None = None  # sorted words, for completion and typos
         self._frequency: dict[str, int] = {}
+        self._heading_cache: dict[int, frozenset[str]] = {}
+
+    def _heading_terms(self, fragment_id: int, heading: str) -> frozenset[str]:
+        """A heading's terms, cached by fragment id: while a query is typed the same rows come
+        back keystroke after keystroke, and this runs on the keyword thread beside the query
+        embedding, holding the GIL."""
+        found = self._heading_cache.get(fragment_id)
+        if found is None:
+            if len(self._heading_cache) >= HEADING_CACHE_SIZE:
+                self._heading_cache.clear()  # a new query's rows; cheap to rebuild
+            found = self._heading_cache[fragment_id] = frozenset(query_terms(heading))
+        return found
 
     def _words(self) -> list[str]:
         """Every indexed word, sorted; read from the index's vocabulary table on first use."""
@@ -200,9 +213,13 @@ class KeywordRetriever:
             for h, t in zip(main.column("heading").to_pylist(), main.column("title").to_pylist(), strict=True)
         ]
         terms = query_terms(query)
-        cover = [_overlap(terms, query_terms(h)) for h in main.column("kw_heading").to_pylist()]
+        ids = main.column("id").to_numpy()
+        cover = [
+            _overlap(terms, self._heading_terms(int(i), h))
+            for i, h in zip(ids.tolist(), main.column("kw_heading").to_pylist(), strict=True)
+        ]
         return KeywordHits(
-            main.column("id").to_numpy(),
+            ids,
             main.column("_score").to_numpy().astype(np.float32),
             headings,
             np.asarray(cover, np.float32),

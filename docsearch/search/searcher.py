@@ -92,6 +92,7 @@ class Searcher:
         self._question_positions = self.binary.positions_of(self.questions.fragment_ids)
         self._columns: dict[str, np.ndarray] = {}
         self._fragment_cache: OrderedDict[int, Fragment] = OrderedDict()
+        self._text_cache: OrderedDict[int, str] = OrderedDict()
         self._fragment_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docsearch-keyword")
         self.options = SearchOptions(
@@ -123,6 +124,22 @@ class Searcher:
             self._tokens = table.column("token_count").to_numpy()
             self._deprecated = table.column("deprecated").to_numpy(zero_copy_only=False).astype(bool)
         return self._page_of, self._tokens, self._deprecated
+
+    def _texts(self, positions: list[int]) -> list[str]:
+        """Body texts by row position, for the identifier check: one column read, cached, as
+        the same best hits come back keystroke after keystroke while a name is typed."""
+        with self._fragment_lock:
+            cache = self._text_cache
+            missing = [p for p in dict.fromkeys(positions) if p not in cache]
+            for p, text in zip(missing, self.reader.take_texts(missing), strict=True):
+                cache[p] = text
+            out = []
+            for p in positions:
+                cache.move_to_end(p)
+                out.append(cache[p])
+            while len(cache) > FRAGMENT_CACHE_SIZE:
+                cache.popitem(last=False)
+            return out
 
     def _fragments(self, positions: list[int]) -> list[Fragment]:
         """The fragments at these row positions, through a small cache: while a query is typed
@@ -255,7 +272,7 @@ class Searcher:
             # Only the best keyword hits' bodies, through the fragment cache (while a name is
             # typed, the same few fragments lead keystroke after keystroke).
             found_at = kw_pos[valid][:BODY_CHECKED]
-            bodies = [f.text for f in self._fragments([int(p) for p in found_at])]
+            bodies = self._texts([int(p) for p in found_at])
             in_body = np.zeros(len(in_heading), np.float32)
             in_body[: len(found_at)] = exact_matches(identifiers, bodies)
             exact[at] = np.maximum(in_heading, BODY_MENTION * in_body)
