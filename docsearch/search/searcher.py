@@ -15,8 +15,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
@@ -65,6 +67,8 @@ class Candidates:
 BODY_MENTION = 0.5
 # How many of the best keyword hits get their body checked for the identifier.
 BODY_CHECKED = 32
+
+T = TypeVar("T")
 
 # Fragments kept by row position (about 2 KB each): a few screens of recent results.
 FRAGMENT_CACHE_SIZE = 512
@@ -125,33 +129,18 @@ class Searcher:
             self._deprecated = table.column("deprecated").to_numpy(zero_copy_only=False).astype(bool)
         return self._page_of, self._tokens, self._deprecated
 
-    def _texts(self, positions: list[int]) -> list[str]:
-        """Body texts by row position, for the identifier check: one column read, cached, as
-        the same best hits come back keystroke after keystroke while a name is typed."""
-        with self._fragment_lock:
-            cache = self._text_cache
-            missing = [p for p in dict.fromkeys(positions) if p not in cache]
-            for p, text in zip(missing, self.reader.take_texts(missing), strict=True):
-                cache[p] = text
-            out = []
-            for p in positions:
-                cache.move_to_end(p)
-                out.append(cache[p])
-            while len(cache) > FRAGMENT_CACHE_SIZE:
-                cache.popitem(last=False)
-            return out
-
-    def _fragments(self, positions: list[int]) -> list[Fragment]:
-        """The fragments at these row positions, through a small cache: while a query is typed
-        one key at a time, most of the top results stay the same, and reading one row from
-        lance costs about as much as reading forty."""
+    def _cached(
+        self, cache: OrderedDict[int, T], positions: list[int], read: Callable[[list[int]], list[T]]
+    ) -> list[T]:
+        """Rows by position through an LRU cache: while a query is typed one key at a time,
+        most of the top rows stay the same, and reading one row from lance costs about as
+        much as reading forty. `read` takes ascending positions (lance's take returns rows in
+        ascending position order, whatever order is asked)."""
         with self._fragment_lock:  # the TUI may search from two workers at once
-            cache = self._fragment_cache
-            # lance's take returns rows in ascending position order, whatever order is asked.
             missing = sorted({p for p in positions if p not in cache})
             if missing:
-                for p, f in zip(missing, self.reader.take_fragments(missing), strict=True):
-                    cache[p] = f
+                for p, row in zip(missing, read(missing), strict=True):
+                    cache[p] = row
             out = []
             for p in positions:
                 cache.move_to_end(p)
@@ -159,6 +148,13 @@ class Searcher:
             while len(cache) > max(FRAGMENT_CACHE_SIZE, len(positions)):
                 cache.popitem(last=False)
             return out
+
+    def _fragments(self, positions: list[int]) -> list[Fragment]:
+        return self._cached(self._fragment_cache, positions, self.reader.take_fragments)
+
+    def _texts(self, positions: list[int]) -> list[str]:
+        """Body texts only, for the identifier check: one column instead of a whole row."""
+        return self._cached(self._text_cache, positions, self.reader.take_texts)
 
     def _mask(self, source: str | None, path_prefix: str | None) -> np.ndarray | None:
         if not source and not path_prefix:

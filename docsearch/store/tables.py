@@ -375,17 +375,10 @@ class IndexReader:
         return rows_to_fragments(table)
 
     def take_texts(self, positions: Sequence[int]) -> list[str]:
-        """The body text of the rows at `positions`, in the order asked."""
+        """The body text of the rows at `positions` (ascending), in row order."""
         if not positions:
             return []
-        order = sorted(range(len(positions)), key=lambda i: positions[i])
-        # lance's take returns rows in ascending position order, whatever order is asked.
-        table = self.fragments.take([positions[i] for i in order], columns=["text"])
-        texts = table.column("text").to_pylist()
-        out = [""] * len(positions)
-        for i, text in zip(order, texts, strict=True):
-            out[i] = text
-        return out
+        return self.fragments.take(list(positions), columns=["text"]).column("text").to_pylist()
 
     def column(self, name: str) -> pa.ChunkedArray:
         return self.fragments.to_table(columns=[name]).column(name)
