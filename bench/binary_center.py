@@ -21,7 +21,7 @@ import numpy as np
 
 from docsearch.embed.base import pack_sign_bits
 from docsearch.embed.models import load_query_embedder
-from docsearch.evaluate import _ids_of, load_qrels
+from docsearch.evaluate import doc_ids, first_fragments, load_qrels, ndcg
 from docsearch.settings import Settings
 from docsearch.store.tables import IndexReader
 
@@ -32,14 +32,11 @@ def hamming(queries: np.ndarray, docs: np.ndarray) -> np.ndarray:
     return a @ (1 - b).T + (1 - a) @ b.T
 
 
-def ndcg(index: str, qrels: str, center: np.ndarray | None, k: int = 12) -> float:
+def binary_ndcg(index: str, qrels: str, center: np.ndarray | None, k: int = 12) -> float:
     reader = IndexReader(Path(index))
     vectors = reader.all_vectors()
-    rows = reader.fragments.to_table(columns=["path", "anchor", "part", "line_start"]).to_pylist()
-    first: dict[str, tuple[int, str]] = {}
-    for r in rows:
-        if r["part"] == 0 and (r["path"] not in first or r["line_start"] < first[r["path"]][0]):
-            first[r["path"]] = (r["line_start"], r["anchor"])
+    rows = reader.fragments.to_table(columns=["path", "anchor"]).to_pylist()
+    firsts = first_fragments(reader)
     embedder = load_query_embedder(Settings.resolve({"index": index}), reader.meta.document_model)
     shift = 0 if center is None else center
     docs = vectors - shift
@@ -54,14 +51,11 @@ def ndcg(index: str, qrels: str, center: np.ndarray | None, k: int = 12) -> floa
             if (r["path"], r["anchor"]) in seen:
                 continue
             seen.add((r["path"], r["anchor"]))
-            lead = first.get(r["path"], (0, None))[1] == r["anchor"]
-            ids = _ids_of(r["path"], r["anchor"], "{path}#{anchor}", lead)
+            ids = doc_ids(r["path"], r["anchor"], "{path}#{anchor}", firsts)
             gains.append(max((j.grades.get(d, 0) for d in ids), default=0))
             if len(gains) == k:
                 break
-        ideal = sorted(j.grades.values(), reverse=True)[:k]
-        idcg = sum(g / np.log2(n + 2) for n, g in enumerate(ideal))
-        scores.append(sum(g / np.log2(n + 2) for n, g in enumerate(gains)) / idcg if idcg else 0.0)
+        scores.append(ndcg(gains, j.grades, k))
     return float(np.mean(scores))
 
 
@@ -89,8 +83,8 @@ def main() -> int:
         vectors = IndexReader(Path(index)).all_vectors()
         mean = vectors.mean(0)
         print(
-            f"| {index} | {np.linalg.norm(mean):.2f} | {ndcg(index, qrels, None):.3f} | "
-            f"{ndcg(index, qrels, mean):.3f} | {neighbour_recall(vectors, None):.3f} | "
+            f"| {index} | {np.linalg.norm(mean):.2f} | {binary_ndcg(index, qrels, None):.3f} | "
+            f"{binary_ndcg(index, qrels, mean):.3f} | {neighbour_recall(vectors, None):.3f} | "
             f"{neighbour_recall(vectors, mean):.3f} |"
         )
     return 0

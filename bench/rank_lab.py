@@ -21,23 +21,16 @@ from pathlib import Path
 
 import numpy as np
 
-from docsearch.evaluate import load_qrels
+from docsearch.evaluate import doc_ids, first_fragments, load_qrels, ndcg
+from docsearch.index.fields import identifier_parts
 from docsearch.settings import Settings
 from docsearch.store.tables import IndexReader
 
 TOP = 200
 
-_CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
-_IDENT_RE = re.compile(r"[A-Za-z_$][\w$]*")
-
 
 def parts(text: str) -> str:
-    out = []
-    for ident in _IDENT_RE.findall(text):
-        words = _CAMEL_RE.findall(ident)
-        if len(words) > 1:
-            out.extend(words)
-    return " ".join(out)
+    return " ".join(identifier_parts(text))
 
 
 def lab_fields(rows: list[dict]) -> dict[str, list[str]]:
@@ -105,10 +98,7 @@ def dump(index: str, qrels: str, out: str) -> None:
         t.create_fts_index(name, replace=True, use_tantivy=False, with_position=True)
     ds = t.to_lance()
 
-    first: dict[str, tuple[int, str]] = {}
-    for r in rows:
-        if r["part"] == 0 and (r["path"] not in first or r["line_start"] < first[r["path"]][0]):
-            first[r["path"]] = (r["line_start"], r["anchor"])
+    firsts = first_fragments(reader)
     queries = []
     for j in load_qrels(Path(qrels)):
         bm: dict[str, dict[int, float]] = {}
@@ -128,10 +118,7 @@ def dump(index: str, qrels: str, out: str) -> None:
         cand = sorted(set(top_cos.tolist()).union(*[set(d) for d in bm.values()]))
         grades = []
         for p in cand:
-            r = rows[p]
-            refs = {f"{r['path']}#{r['anchor']}"}
-            if first.get(r["path"], (0, None))[1] == r["anchor"] or not r["anchor"]:
-                refs |= {f"{r['path']}#", r["path"]}
+            refs = doc_ids(rows[p]["path"], rows[p]["anchor"], "{path}#{anchor}", firsts)
             grades.append(max((j.grades.get(x, 0) for x in refs), default=0))
         queries.append(
             {
@@ -144,20 +131,10 @@ def dump(index: str, qrels: str, out: str) -> None:
                 "grade": np.array(grades),
             }
         )
-    meta = [
-        {k: r[k] for k in ("path", "anchor", "part", "title", "heading", "level", "token_count")}
-        for r in rows
-    ]
-    for m, r in zip(meta, rows, strict=True):
-        m["head_text"] = r["text"][:300]
+    meta = [{k: r[k] for k in ("path", "anchor")} for r in rows]
     with open(out, "wb") as f:
         pickle.dump({"rows": meta, "queries": queries}, f)
     print(f"{len(queries)} queries, {len(rows)} fragments -> {out}")
-
-
-if __name__ == "__main__":
-    if sys.argv[1] == "dump":
-        dump(*sys.argv[2:5])
 
 
 # -- offline evaluation of formulas over a dump ------------------------------------------------
@@ -182,10 +159,7 @@ def ndcg_of(lab: dict, q: dict, score: np.ndarray, k: int = 12) -> float:
         gains.append(int(q["grade"][i]))
         if len(gains) == k:
             break
-    dcg = sum(g / np.log2(n + 2) for n, g in enumerate(gains))
-    ideal = sorted(q["judged"].values(), reverse=True)[:k]
-    idcg = sum(g / np.log2(n + 2) for n, g in enumerate(ideal))
-    return dcg / idcg if idcg else 0.0
+    return ndcg(gains, q["judged"], k)
 
 
 def mean_ndcg(lab: dict, fn) -> float:
@@ -232,3 +206,8 @@ def baselines(lab: dict) -> dict[str, float]:
         ),
     )
     return out
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "dump":
+        dump(*sys.argv[2:5])

@@ -27,7 +27,6 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from docsearch.errors import InputError
-from docsearch.model import Fragment
 from docsearch.search.features import feature_matrix
 from docsearch.search.ranker import TrainingQuery
 from docsearch.search.searcher import Searcher, SearchOptions
@@ -96,17 +95,16 @@ def synthetic_judgments(reader: IndexReader, sample: int, seed: int = 0) -> list
     return judged
 
 
-def doc_id(fragment: Fragment, template: str, anchor: str | None = None) -> str:
-    stem = str(PurePosixPath(fragment.path).with_suffix(""))
-    return template.format(
-        path=fragment.path, stem=stem, anchor=fragment.anchor if anchor is None else anchor
-    )
-
-
-def lead_alias(template: str, fragment: Fragment) -> set[str]:
-    """Ids that mean "this page's lead": the template with an empty anchor, with or without '#'."""
-    lead = doc_id(fragment, template, anchor="")
-    return {lead, lead.rstrip("#")}
+def doc_ids(path: str, anchor: str, template: str, firsts: set[tuple[str, str]]) -> set[str]:
+    """The ids a fragment answers to: its own, and when it is its page's first fragment (one
+    of `firsts`, see first_fragments) or the lead, the ids that mean "this page's lead" too —
+    the template with an empty anchor, with or without '#'."""
+    stem = str(PurePosixPath(path).with_suffix(""))
+    ids = {template.format(path=path, stem=stem, anchor=anchor)}
+    if (path, anchor) in firsts or not anchor:
+        lead = template.format(path=path, stem=stem, anchor="")
+        ids |= {lead, lead.rstrip("#")}
+    return ids
 
 
 def ndcg(grades: Sequence[int], judged: dict[str, int], k: int) -> float:
@@ -164,19 +162,13 @@ def evaluate(
 ) -> Scores:
     import statistics
 
-    firsts = _first_fragments(searcher)
+    firsts = first_fragments(searcher.reader)
     totals = {"ndcg": [], "recall": [], "mrr": [], "judged": []}
     latencies: list[float] = []
     for j in judgments:
         result = searcher.search(j.query, top_k=k, options=options)
         latencies.append(result.timings.total)
-        ranked = []
-        for hit in result.hits:
-            f = hit.fragment
-            ids = {doc_id(f, template)}
-            if (f.path, f.anchor) in firsts or not f.anchor:
-                ids |= lead_alias(template, f)
-            ranked.append(ids)
+        ranked = [doc_ids(h.fragment.path, h.fragment.anchor, template, firsts) for h in result.hits]
         n, r, m, jd = score_ranking(ranked, j.grades, k)
         totals["ndcg"].append(n)
         totals["judged"].append(jd)
@@ -197,9 +189,9 @@ def evaluate(
     )
 
 
-def _first_fragments(searcher: Searcher) -> set[tuple[str, str]]:
+def first_fragments(reader: IndexReader) -> set[tuple[str, str]]:
     """(path, anchor) of each page's first fragment: what a lead judgment (`page#`) means."""
-    table = searcher.reader.fragments.to_table(columns=["path", "anchor", "line_start", "part"])
+    table = reader.fragments.to_table(columns=["path", "anchor", "line_start", "part"])
     first: dict[str, tuple[int, str]] = {}
     for path, anchor, line, part in zip(
         *(table.column(c).to_pylist() for c in table.column_names), strict=True
@@ -209,21 +201,12 @@ def _first_fragments(searcher: Searcher) -> set[tuple[str, str]]:
     return {(path, anchor) for path, (_, anchor) in first.items()}
 
 
-def _ids_of(path: str, anchor: str, template: str, is_lead: bool) -> set[str]:
-    stem = str(PurePosixPath(path).with_suffix(""))
-    ids = {template.format(path=path, stem=stem, anchor=anchor)}
-    if is_lead:
-        lead = template.format(path=path, stem=stem, anchor="")
-        ids |= {lead, lead.rstrip("#")}
-    return ids
-
-
 def training_queries(
     searcher: Searcher, judgments: list[Judged], options: SearchOptions, template: str
 ) -> list[TrainingQuery]:
     """Each judged query's candidates as the ranker sees them (features), with the judged
     grade of each (0 when unjudged) and a section number (parts of one section share it)."""
-    firsts = _first_fragments(searcher)
+    firsts = first_fragments(searcher.reader)
     table = searcher.reader.fragments.to_table(columns=["source", "path", "anchor"])
     sources, paths, anchors = (table.column(c).to_pylist() for c in ("source", "path", "anchor"))
     out: list[TrainingQuery] = []
@@ -235,7 +218,7 @@ def training_queries(
         for n, p in enumerate(found.positions.tolist()):
             key = (sources[p], paths[p], anchors[p])
             sections[n] = section_of.setdefault(key, len(section_of))
-            ids = _ids_of(paths[p], anchors[p], template, (paths[p], anchors[p]) in firsts or not anchors[p])
+            ids = doc_ids(paths[p], anchors[p], template, firsts)
             gains[n] = max((j.grades.get(d, 0) for d in ids), default=0)
         out.append(TrainingQuery(feature_matrix(found.signals), gains, sections, list(j.grades.values())))
     return out

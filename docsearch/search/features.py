@@ -52,7 +52,7 @@ class Signals:
     """What the retrievers found for each candidate, as parallel arrays."""
 
     bm25: np.ndarray  # raw BM25 of the main field, 0 where keyword search missed it
-    heading_cover: np.ndarray  # share of query terms in the heading, 0 where missed
+    heading_cover: np.ndarray  # Jaccard overlap of query and heading terms, 0 where missed
     cosine: np.ndarray  # raw cosine of the fragment vector
     question: np.ndarray  # raw cosine of the best question, 0 where none
     exact: np.ndarray  # 0, 0.5 or 1

@@ -2,10 +2,10 @@
 
     score = ranker · features(candidate)
 
-features.py puts each signal (BM25 of the main and heading fields, the cosine, page-level
-evidence, length, deprecation, exact identifiers, generated questions) on a corpus-independent
-scale; ranker.py holds the learned weights and says how they were fitted. This module also
-finds the identifiers a query names, for the `exact` feature.
+features.py puts each signal (BM25, heading overlap, the cosine, page-level evidence,
+length, deprecation, exact identifiers, generated questions) on a corpus-independent scale;
+ranker.py holds the learned weights and says how they were fitted. This module also finds the
+identifiers a query names, for the `exact` feature.
 """
 
 from __future__ import annotations

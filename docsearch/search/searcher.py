@@ -3,7 +3,7 @@
     embed query ─┬─ binary top-k (hamming, in memory) ─┐
                  │                                      ├─ union → float rerank → fuse → top-k
     keyword ─────┴──────────────────────────────────────┘
-    (BM25 of the main and heading fields)        fuse = learned ranker over features.py's signals
+    (BM25 of one field: title + heading + text)   fuse = learned ranker over features.py's signals
 
 Keyword retrieval runs on a worker thread (LanceDB's search releases the GIL) while the query
 is embedded and the binary phase runs. Build a Searcher once and keep it: it holds the open
@@ -105,9 +105,8 @@ class Searcher:
             keyword_count=settings.keyword_count,
             ranker=LinearRanker.load(settings.ranker),
         )
-        self._page_of: np.ndarray | None = None  # page number per row, for page features
-        self._tokens: np.ndarray | None = None
-        self._deprecated: np.ndarray | None = None
+        # (page number, token count, deprecated) per row, for the ranker's features.
+        self._row_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)
@@ -119,15 +118,17 @@ class Searcher:
 
     def _row_signals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(page number, token count, deprecated) of every row, read on the first search."""
-        if self._page_of is None or self._tokens is None or self._deprecated is None:
+        if self._row_arrays is None:
             import pyarrow.compute as pc
 
             table = self.reader.fragments.to_table(columns=["source", "path", "token_count", "deprecated"])
             page = pc.binary_join_element_wise(table.column("source"), table.column("path"), "\0")
-            self._page_of = page.combine_chunks().dictionary_encode().indices.to_numpy().astype(np.int64)
-            self._tokens = table.column("token_count").to_numpy()
-            self._deprecated = table.column("deprecated").to_numpy(zero_copy_only=False).astype(bool)
-        return self._page_of, self._tokens, self._deprecated
+            self._row_arrays = (
+                page.combine_chunks().dictionary_encode().indices.to_numpy().astype(np.int64),
+                table.column("token_count").to_numpy(),
+                table.column("deprecated").to_numpy(zero_copy_only=False).astype(bool),
+            )
+        return self._row_arrays
 
     def _cached(
         self, cache: OrderedDict[int, T], positions: list[int], read: Callable[[list[int]], list[T]]
@@ -265,8 +266,8 @@ class Searcher:
             in_heading = exact_matches(
                 identifiers, [h for h, ok in zip(kw.headings, valid, strict=True) if ok]
             )
-            # Only the best keyword hits' bodies, through the fragment cache (while a name is
-            # typed, the same few fragments lead keystroke after keystroke).
+            # Only the best keyword hits' bodies, through a cache (while a name is typed, the
+            # same few fragments lead keystroke after keystroke).
             found_at = kw_pos[valid][:BODY_CHECKED]
             bodies = self._texts([int(p) for p in found_at])
             in_body = np.zeros(len(in_heading), np.float32)
@@ -284,7 +285,6 @@ class Searcher:
             question=question_scores,
             exact=exact,
             page=np.unique(page_of[candidates], return_inverse=True)[1],
-
             tokens=tokens[candidates],
             deprecated=deprecated[candidates],
         )
