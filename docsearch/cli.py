@@ -62,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-summary", action="store_true", help="do not ask an LLM for a summary")
     p.add_argument("--source", help="only this source")
     p.add_argument("--path-prefix", help="only fragments whose path starts with this")
+    p.add_argument(
+        "--rerank",
+        choices=("off", "local", "voyage"),
+        help="reorder the top sections with a cross-encoder: local (docsearch models pull "
+        "ms-marco-minilm-l6) or voyage (VOYAGE_API_KEY); default: the rerank setting, off",
+    )
 
     p = sub.add_parser("suggest", parents=[common], help="complete a partial query (hot links, headings)")
     p.add_argument("partial", metavar="PARTIAL")
@@ -288,14 +294,14 @@ def _ask(args: argparse.Namespace) -> int:
 
     if args.top_k is not None and args.top_k < 1:
         raise SettingsError("--top-k must be at least 1")
-    settings = _settings(args, top_k=args.top_k)
+    settings = _settings(args, top_k=args.top_k, rerank=args.rerank)
     llm = None
     if not args.no_summary:
         from docsearch.llm.client import client_from_settings
 
         llm = client_from_settings(settings)  # a bad `llm` setting fails before the search
     searcher = Searcher(settings)
-    result = searcher.search(args.query, source=args.source, path_prefix=args.path_prefix)
+    result = searcher.search(args.query, source=args.source, path_prefix=args.path_prefix, rescore=True)
     hint = None if llm or args.no_summary else LLM_HINT
     if args.json:
         payload = result.as_json()
@@ -554,7 +560,7 @@ def _models(args: argparse.Namespace) -> int:
                 installed = bool(settings.voyage_api_key)
             else:
                 kind, where, installed = "local", f"docsearch models pull {name}", False
-            spec = store.local_spec(name) if kind == "local" and installed else None
+            spec = store.local_spec(name, role=None) if kind == "local" and installed else None
             space = spec.space if spec else (known.space if known else "?")
             dims = [spec.dim, *spec.matryoshka_dims] if spec else list(known.dims) if known else []
             rows.append(

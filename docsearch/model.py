@@ -63,6 +63,7 @@ class Timings:
     binary: float = 0.0
     rerank: float = 0.0
     fuse: float = 0.0
+    rescore: float = 0.0  # the optional cross-encoder stage (search/rescore.py); 0 when off
     total: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
@@ -80,6 +81,7 @@ class Hit:
     float: float | None  # cosine similarity of the float vectors
     question: float | None = None  # cosine of the best-matching generated question, if any
     matched_question: str | None = None  # that question
+    rescore: float | None = None  # the cross-encoder's relevance score, when rerank is on
 
     def as_json(self) -> dict[str, object]:
         f = self.fragment
@@ -96,6 +98,7 @@ class Hit:
                 "binary": None if self.binary is None else round(self.binary, 6),
                 "float": None if self.float is None else round(self.float, 6),
                 "question": None if self.question is None else round(self.question, 6),
+                "rerank": None if self.rescore is None else round(self.rescore, 6),
             },
             "matched_question": self.matched_question,
             "text": f.text,

@@ -80,10 +80,11 @@ def render_text(result: SearchResult, color: bool) -> list[object]:
             body.highlight_words(terms, style="bold yellow", case_sensitive=False)
         out.append(Padding(body, (0, 0, 0, 4)))
     t = result.timings
+    cross = f", cross-encoder {t.rescore:.1f}" if t.rescore else ""
     out.append(
         Text(
             f"{len(result.hits)} results in {t.total:.1f} ms (embed {t.embed:.1f}, keyword {t.keyword:.1f}, "
-            f"binary {t.binary:.1f}, rerank {t.rerank:.1f})",
+            f"binary {t.binary:.1f}, rerank {t.rerank:.1f}{cross})",
             style="dim",
         )
     )

@@ -59,6 +59,12 @@ class Settings:
     keyword_count: int = 200  # BM25 candidates kept for the float rerank
     # Long-lived processes (the TUI, eval) hold the float vectors in memory up to this size.
     float_memory_mb: int = 256
+    # Optional cross-encoder over the fused top sections (search/rescore.py): "off", "local"
+    # (an installed cross-encoder, `docsearch models pull ms-marco-minilm-l6`) or "voyage"
+    # (the Voyage rerank API, needs VOYAGE_API_KEY). rerank_model "" = that kind's default.
+    rerank: str = "off"
+    rerank_model: str = ""
+    rerank_depth: int = 30  # sections the cross-encoder reorders
     # The ranker's model file (docsearch eval --fit writes one); None: the shipped model.
     ranker: Path | None = None
     # Index side.
@@ -126,6 +132,8 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"voyage_batch_size must be between 1 and 1000, got {s.voyage_batch_size}")
     if s.float_memory_mb < 0:
         raise SettingsError(f"float_memory_mb must be 0 or more, got {s.float_memory_mb}")
+    if s.rerank not in ("off", "local", "voyage"):
+        raise SettingsError(f"rerank must be off, local or voyage, got {s.rerank!r}")
     if s.voyage_concurrency < 1:
         raise SettingsError("voyage_concurrency must be at least 1")
 

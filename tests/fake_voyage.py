@@ -6,6 +6,13 @@ Response: {"object": "list", "data": [{"object": "embedding", "embedding": [...]
            "model": "...", "usage": {"total_tokens": N}}
 Errors:   {"detail": "..."} with the API's status codes (400, 401, 429 + Retry-After, 5xx).
 
+And of `POST /v1/rerank`:
+Request:  {"query": "...", "documents": [...], "model": "rerank-2.5"|"rerank-2.5-lite",
+           "top_k": N|null, "truncation": true}
+Response: {"object": "list", "data": [{"index": i, "relevance_score": s}] (best first),
+           "model": "...", "usage": {"total_tokens": N}}
+Its relevance score is the share of the query's words found in the document (`overlap`).
+
 It enforces the real limits (1000 texts, the per-model token budget) and can inject faults
 one request at a time: 429 with Retry-After, 500, a slow answer, a dropped connection.
 
@@ -30,6 +37,13 @@ from tests.local_server import QuietHandler, ServedFake, serve
 
 TOKEN_LIMITS = {"voyage-4-large": 120_000, "voyage-4": 320_000, "voyage-4-lite": 1_000_000}
 DIMENSIONS = (256, 512, 1024, 2048)
+RERANKERS = ("rerank-2.5", "rerank-2.5-lite")
+
+
+def overlap(query: str, document: str) -> float:
+    """The fake reranker's relevance: the share of the query's words found in the document."""
+    words = set(query.lower().split())
+    return len(words & set(document.lower().split())) / max(1, len(words))
 
 
 def count_tokens(text: str) -> int:
@@ -71,6 +85,7 @@ class Logged:
     status: int
     started: float
     finished: float = 0.0
+    query: str | None = None  # rerank requests
 
 
 @dataclass
@@ -130,13 +145,15 @@ class FakeVoyage(ServedFake):
                 started = time.monotonic()
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                rerank = self.path == "/v1/rerank"
                 entry = Logged(
                     model=body.get("model", ""),
                     input_type=body.get("input_type"),
-                    texts=list(body.get("input") or []),
+                    texts=list(body.get("documents" if rerank else "input") or []),
                     dim=body.get("output_dimension"),
                     status=0,
                     started=started,
+                    query=body.get("query") if rerank else None,
                 )
                 with fake._lock:
                     fake.log.append(entry)
@@ -149,7 +166,7 @@ class FakeVoyage(ServedFake):
                     entry.finished = time.monotonic()
                     self._reply(status, payload, headers)
 
-                if self.path != "/v1/embeddings":
+                if self.path not in ("/v1/embeddings", "/v1/rerank"):
                     return reply(404, {"detail": "Not Found"})
                 if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
                     # The real API does not echo keys; this one does, to prove we redact them.
@@ -168,6 +185,27 @@ class FakeVoyage(ServedFake):
                     if fault.kind == "slow":
                         time.sleep(fault.seconds)
                 model = entry.model
+                if rerank:
+                    if model not in RERANKERS:
+                        return reply(400, {"detail": f"Model {model} is not supported."})
+                    if not isinstance(entry.query, str) or not entry.texts or len(entry.texts) > 1000:
+                        return reply(400, {"detail": "query and 1 to 1000 documents are required."})
+                    scored = sorted(
+                        ((overlap(entry.query, d), i) for i, d in enumerate(entry.texts)), key=lambda x: -x[0]
+                    )
+                    top_k = body.get("top_k") or len(scored)
+                    tokens = count_tokens(entry.query) * len(entry.texts) + sum(
+                        map(count_tokens, entry.texts)
+                    )
+                    return reply(
+                        200,
+                        {
+                            "object": "list",
+                            "data": [{"index": i, "relevance_score": score} for score, i in scored[:top_k]],
+                            "model": model,
+                            "usage": {"total_tokens": tokens},
+                        },
+                    )
                 if model not in TOKEN_LIMITS:
                     return reply(400, {"detail": f"Model {model} is not supported."})
                 texts = entry.texts
@@ -205,13 +243,12 @@ class FakeVoyage(ServedFake):
         return self
 
 
-
 def main() -> None:
     """Run the fake on its own, for demos and manual checks:
 
-        python -m tests.fake_voyage --port 8765 --delay 0.05
-        export VOYAGE_API_KEY=test-voyage-key DOCSEARCH_VOYAGE_BASE_URL=http://127.0.0.1:8765/v1
-        docsearch index corpus
+    python -m tests.fake_voyage --port 8765 --delay 0.05
+    export VOYAGE_API_KEY=test-voyage-key DOCSEARCH_VOYAGE_BASE_URL=http://127.0.0.1:8765/v1
+    docsearch index corpus
     """
     import argparse
 

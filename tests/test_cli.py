@@ -40,7 +40,8 @@ def test_index_ask_status_json(tmp_path, docs):
     assert (first["path"], first["anchor"]) == ("cli.md", "exit-codes")
     assert first["breadcrumb"] == ["Command line reference", "Exit codes"]
     assert first["source"] == "docs" and isinstance(first["line"], int)
-    assert set(first["scores"]) == {"keyword", "binary", "float", "question"}
+    assert set(first["scores"]) == {"keyword", "binary", "float", "question", "rerank"}
+    assert first["scores"]["rerank"] is None  # the cross-encoder is off by default
     assert first["scores"]["question"] is None and first["matched_question"] is None  # no questions
     assert set(out["timing_ms"]) >= {"embed", "keyword", "binary", "rerank", "total"}
 

@@ -99,6 +99,24 @@ KNOWN: dict[str, KnownModel] = {
             "matryoshka_dims": [1024, 512, 256],
         },
     ),
+    "ms-marco-minilm-l6": KnownModel(
+        "ms-marco-minilm-l6",
+        "download",
+        "reranker",
+        (1,),
+        "cross-encoder/ms-marco-MiniLM-L6-v2 (ONNX, ~90 MB): optional reranker, --rerank local",
+        files=(
+            HubFile("cross-encoder/ms-marco-MiniLM-L6-v2", "onnx/model.onnx", "model.onnx"),
+            HubFile("cross-encoder/ms-marco-MiniLM-L6-v2", "tokenizer.json", "tokenizer.json"),
+        ),
+        metadata={
+            "name": "ms-marco-minilm-l6",
+            "space": "reranker",
+            "role": "reranker",
+            "dim": 1,  # one relevance logit
+            "max_length": 512,
+        },
+    ),
     **{
         name: KnownModel(
             name,
@@ -149,6 +167,7 @@ def spec_from_metadata(folder: Path, onnx_file: Path, meta: dict[str, Any], wher
             document_prefix=str(meta.get("document_prefix", "")),
             output_name=meta.get("output_name"),
             matryoshka_dims=tuple(int(d) for d in meta.get("matryoshka_dims", ())),
+            role=str(meta.get("role", "embedding")),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise SettingsError(f"{where}: invalid model metadata ({exc!r})") from None
@@ -216,13 +235,18 @@ class ModelStore:
             )
         return spec_from_metadata(folder, onnx_file, entry["metadata"], f"registry entry {name}")
 
-    def local_spec(self, name: str) -> OnnxModelSpec | None:
-        """A local (ONNX) model by name, wherever it is installed; None if it is not."""
+    def local_spec(self, name: str, role: str | None = "embedding") -> OnnxModelSpec | None:
+        """A local (ONNX) model by name, wherever it is installed; None if it is not. A model
+        of another `role` than asked (a cross-encoder named as an embedding model) is refused;
+        role None takes either (for listing)."""
         spec = self.registered_spec(name)
+        if spec is None and self.pulled(name):
+            spec = spec_from_folder(self.folder(name))
         if spec is not None:
+            if role is not None and spec.role != role:
+                use = "with --rerank local" if spec.role == "reranker" else "as an embedding model"
+                raise SettingsError(f"{name} is a {spec.role} model, not a(n) {role} one: use it {use}")
             return spec
-        if self.pulled(name):
-            return spec_from_folder(self.folder(name))
         if name in BUILTIN:
             try:
                 return BUILTIN[name]()
@@ -244,6 +268,14 @@ def probe(spec: OnnxModelSpec) -> str | None:
     make vectors of another size than its metadata says: better to learn that now than at
     the first search.
     """
+    if spec.role == "reranker":
+        from docsearch.embed.cross_encoder import OnnxCrossEncoder
+
+        try:
+            scores = OnnxCrossEncoder(spec, threads=1).score("docsearch", ["docsearch models"])
+        except Exception as exc:
+            return f"does not run as a cross-encoder: {exc}"
+        return None if len(scores) == 1 else "does not give one score per passage"
     try:
         vector = OnnxEmbedder(spec, threads=1).embed_query("docsearch")
     except Exception as exc:
@@ -405,8 +437,8 @@ def _query_spec(settings: Settings, index_model: ModelIdentity) -> tuple[str, On
     candidates = [n for n in store.installed_names() if n != index_model.name]
     candidates.sort(key=lambda n: n != "voyage-4-nano")  # the family's own small model first
     for candidate in candidates:
-        spec = store.local_spec(candidate)
-        if spec is not None and spec.space == index_model.space:
+        spec = store.local_spec(candidate, role=None)
+        if spec is not None and spec.role == "embedding" and spec.space == index_model.space:
             sized = spec.at_dimension(index_model.dim)
             if sized is not None:
                 return candidate, sized

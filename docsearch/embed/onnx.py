@@ -36,6 +36,9 @@ class OnnxModelSpec:
     output_name: str | None = None  # default: the first output
     # Dimensions the model was trained to be truncated to (Matryoshka); empty: none.
     matryoshka_dims: tuple[int, ...] = ()
+    # "embedding" (vectors), or "reranker" (a cross-encoder: embed/cross_encoder.py, whose
+    # `dim` is its number of output logits).
+    role: str = "embedding"
 
     def at_dimension(self, dim: int) -> OnnxModelSpec | None:
         """This model truncated to `dim`, if it supports that dimension; else None."""

@@ -96,6 +96,24 @@ def _is_retryable(exc: BaseException) -> bool:
     return isinstance(status, int) and status >= 500
 
 
+def api_error(exc: BaseException, key: str, where: str, attempts: int) -> DocsearchError:
+    """A failed Voyage call as one line, the key redacted from whatever the server said."""
+    from voyageai import error
+
+    status = getattr(exc, "http_status", None)
+    detail = redact(str(getattr(exc, "user_message", None) or exc) or type(exc).__name__, key)
+    if isinstance(exc, error.AuthenticationError):
+        return ServiceError(f"{where} rejected the API key (HTTP 401): check VOYAGE_API_KEY")
+    if _is_retryable(exc):
+        return ServiceError(
+            f"{where} failed after {attempts} attempts "
+            f"({'HTTP ' + str(status) if status else type(exc).__name__}: {detail}); "
+            "run the same command again to continue where it stopped"
+        )
+    code = f"HTTP {status}: " if status else ""
+    return ServiceError(f"{where} refused the request ({code}{detail})")
+
+
 class VoyageEmbedder:
     """An `Embedder` backed by the Voyage API (documents and/or queries)."""
 
@@ -269,21 +287,7 @@ class VoyageEmbedder:
         return normalize(vectors)
 
     def _error(self, exc: BaseException) -> DocsearchError:
-        from voyageai import error
-
-        status = getattr(exc, "http_status", None)
-        detail = redact(str(getattr(exc, "user_message", None) or exc) or type(exc).__name__, self._key)
-        where = self._base_url or "the Voyage API"
-        if isinstance(exc, error.AuthenticationError):
-            return ServiceError(f"{where} rejected the API key (HTTP 401): check VOYAGE_API_KEY")
-        if _is_retryable(exc):
-            return ServiceError(
-                f"{where} failed after {self.max_retries + 1} attempts "
-                f"({'HTTP ' + str(status) if status else type(exc).__name__}: {detail}); "
-                "run the same command again to continue where it stopped"
-            )
-        code = f"HTTP {status}: " if status else ""
-        return ServiceError(f"{where} refused the request ({code}{detail})")
+        return api_error(exc, self._key, self._base_url or "the Voyage API", self.max_retries + 1)
 
     # --- queries ---------------------------------------------------------------------------
 

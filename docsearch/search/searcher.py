@@ -4,6 +4,8 @@
                  │                                      ├─ union → float rerank → fuse → top-k
     keyword ─────┴──────────────────────────────────────┘
     (BM25 of one field: title + heading + text)   fuse = learned ranker over features.py's signals
+                                                   then, only with `rerank` on: a cross-encoder
+                                                   reorders the top sections (rescore.py)
 
 Keyword retrieval runs on a worker thread (LanceDB's search releases the GIL) while the query
 is embedded and the binary phase runs. Build a Searcher once and keep it: it holds the open
@@ -31,6 +33,8 @@ from docsearch.search.keyword import KeywordHits, KeywordRetriever, filter_claus
 from docsearch.search.questions import QuestionIndex
 from docsearch.search.ranker import LinearRanker
 from docsearch.search.rerank import FloatReranker
+from docsearch.search.rescore import Rescorer, load_rescorer
+from docsearch.search.rescore import rescore as rescore_hits
 from docsearch.settings import Settings
 from docsearch.store.tables import IndexReader
 
@@ -105,6 +109,7 @@ class Searcher:
             keyword_count=settings.keyword_count,
             ranker=LinearRanker.load(settings.ranker),
         )
+        self._rescorer: Rescorer | None = None
         # (page number, token count, deprecated) per row, for the ranker's features.
         self._row_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
@@ -175,6 +180,7 @@ class Searcher:
         path_prefix: str | None = None,
         options: SearchOptions | None = None,
         prefix_last: bool = False,
+        rescore: bool = False,
     ) -> SearchResult:
         """`prefix_last`: the last word is still being typed, so the keyword stage also matches
         the indexed words it begins (search as you type); the query vector is unchanged."""
@@ -186,7 +192,17 @@ class Searcher:
             timings = Timings(total=_ms(t_total))
             return SearchResult(query, [], timings)
         found = self.gather(query, source, path_prefix, opts, prefix_last)
-        return self._present(found, self._rank(found, opts), k, t_total)
+        rescorer = self.rescorer() if rescore else None
+        if rescorer is None:
+            return self._present(found, self._rank(found, opts), k, t_total)
+        depth = max(k, self.settings.rerank_depth)
+        return rescore_hits(self._present(found, self._rank(found, opts), depth, t_total), rescorer, k)
+
+    def rescorer(self) -> Rescorer | None:
+        """The cross-encoder `settings.rerank` asks for, loaded on first use; None when off."""
+        if self._rescorer is None and self.settings.rerank != "off":
+            self._rescorer = load_rescorer(self.settings)
+        return self._rescorer
 
     def gather(
         self,
