@@ -288,3 +288,38 @@ def test_indexer_reads_includes(tmp_path, embedder):
     frags = reader.take_fragments(list(range(reader.meta.count)))
     example = next(f for f in frags if f.path == "configuration.md" and f.anchor == "example")
     assert 'format = "json"' in example.text
+
+
+def test_an_included_file_changing_updates_the_page_that_includes_it(tmp_path, embedder):
+    """The page's own bytes did not change, but what it shows did: the chunk cache must not
+    hand back its old fragments."""
+    from docsearch.store.tables import IndexReader
+
+    docs = tmp_path / "docs"
+    (docs / "snippets").mkdir(parents=True)
+    (docs / "page.md").write_text('# Page\n\n## Limits\n\n--8<-- "snippets/limits.md"\n', encoding="utf-8")
+    (docs / "snippets" / "limits.md").write_text("The limit is seven widgets.\n", encoding="utf-8")
+    settings = make_settings(tmp_path / "idx")
+
+    def limits_text() -> str:
+        reader = IndexReader(settings.index)
+        frags = reader.take_fragments(list(range(reader.meta.count)))
+        return next(f.text for f in frags if f.path == "page.md" and f.anchor == "limits")
+
+    Indexer(settings, embedder=embedder).index(docs)
+    assert "seven widgets" in limits_text()
+    (docs / "snippets" / "limits.md").write_text("The limit is nine gadgets.\n", encoding="utf-8")
+    Indexer(settings, embedder=embedder).index(docs)
+    assert "nine gadgets" in limits_text() and "seven" not in limits_text()
+
+
+def test_chunk_defaults_are_the_settings_defaults():
+    import inspect
+
+    from docsearch.settings import Settings
+
+    params = inspect.signature(chunk).parameters
+    assert (params["max_tokens"].default, params["overlap"].default) == (
+        Settings().chunk_tokens,
+        Settings().chunk_overlap,
+    )

@@ -288,8 +288,8 @@ def chunk(
     text: str,
     path: str,
     source: str,
-    max_tokens: int = 512,
-    overlap: int = 48,
+    max_tokens: int = 192,  # the same defaults as Settings.chunk_tokens / chunk_overlap
+    overlap: int = 32,
     folder: DocsFolder | None = None,
 ) -> list[Fragment]:
     """Split one markdown document into fragments.

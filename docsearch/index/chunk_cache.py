@@ -25,9 +25,14 @@ CHUNKER_VERSION = 2
 _TUPLES = ("breadcrumb", "questions", "hot_links")
 
 
-def chunk_key(source: str, path: str, text: str, chunk_tokens: int, overlap: int) -> str:
+def chunk_key(
+    source: str, path: str, text: str, chunk_tokens: int, overlap: int, slug_style: str = "github"
+) -> str:
+    """The cache key of one file's fragments: everything that decides how it is cut, and its
+    anchors (the slug style follows an mkdocs.yml beside the folder, not the file)."""
     digest = hashlib.sha256()
-    for part in (__version__, str(CHUNKER_VERSION), source, path, str(chunk_tokens), str(overlap)):
+    parts = (__version__, str(CHUNKER_VERSION), source, path, str(chunk_tokens), str(overlap), slug_style)
+    for part in parts:
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
     digest.update(text.encode("utf-8", "surrogatepass"))

@@ -180,6 +180,16 @@ class _Include:
     code_options: str | None  # FastAPI `{* … *}`: what follows the path; None for a snippet
 
 
+def may_include(text: str) -> bool:
+    """Whether the page has a line that looks like an include directive. Such a page's
+    fragments depend on other files too, so its bytes alone cannot say it is unchanged."""
+    return any(
+        _SNIPPET_RE.match(line) or _SNIPPET_BLOCK_RE.match(line) or _FASTAPI_RE.match(line)
+        for line in text.splitlines()
+        if "8<" in line or "{*" in line
+    )
+
+
 def _directive(lines: list[str], i: int, in_fence: bool) -> _Include | None:
     m = _SNIPPET_RE.match(lines[i])
     if m:

@@ -22,7 +22,7 @@ from docsearch.index.chunk import chunk
 from docsearch.index.chunk_cache import ChunkCache, chunk_key
 from docsearch.index.discover import Document, discover
 from docsearch.index.fields import keyword_fields
-from docsearch.index.includes import DocsFolder
+from docsearch.index.includes import DocsFolder, may_include
 from docsearch.model import Fragment, IndexSummary, Skipped
 from docsearch.settings import Settings
 from docsearch.store.tables import IndexWriter, read_meta
@@ -230,15 +230,22 @@ class Indexer:
         indexed before, parsed (and remembered) otherwise."""
         tokens, overlap = self.settings.chunk_tokens, self.settings.chunk_overlap
         cache = ChunkCache(self.settings.cache_dir / "chunks.sqlite")
-        keys = [chunk_key(source, d.path, d.text, tokens, overlap) for d in documents]
-        known = cache.get_many(keys)
+        # A page with includes is parsed every time: its fragments hold other files' text,
+        # which its own bytes (the cache key) do not cover.
+        style = folder.slug_style
+        keys = [
+            None if may_include(d.text) else chunk_key(source, d.path, d.text, tokens, overlap, style)
+            for d in documents
+        ]
+        known = cache.get_many([k for k in keys if k is not None])
         fragments: list[Fragment] = []
         parsed: list[tuple[str, list[Fragment]]] = []
         for n, (doc, key) in enumerate(zip(documents, keys, strict=True), 1):
-            found = known.get(key)
+            found = known.get(key) if key is not None else None
             if found is None:
                 found = chunk(doc.text, doc.path, source, tokens, overlap, folder)
-                parsed.append((key, found))
+                if key is not None:
+                    parsed.append((key, found))
             fragments.extend(found)
             report(Progress("chunk", n, len(documents)))
         cache.put_many(parsed)
