@@ -46,7 +46,10 @@ class LLMRequest:
 class FakeLLM(ServedFake):
     respond: Callable[[str, str], str]
     api_key: str = "test-llm-key"  # "" accepts any request, like a local server
-    faults: deque[tuple[str, float]] = field(default_factory=deque)  # ("429"|"500"|"slow"|"malformed", s)
+    # ("429"|"500"|"slow"|"malformed"|"echo-500"|"echo-event", seconds). The echo faults put
+    # the credentials the client sent into an error (a 500 body, or an error event in the
+    # middle of a stream), as a misbehaving proxy might: docsearch must redact them.
+    faults: deque[tuple[str, float]] = field(default_factory=deque)
     log: list[LLMRequest] = field(default_factory=list)
     port: int = 0  # 0: any free port
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -99,6 +102,10 @@ class FakeLLM(ServedFake):
                 if kind == "500":
                     request.status = 500
                     return self._json(500, {"error": {"type": "api_error", "message": "internal"}})
+                if kind == "echo-500":
+                    request.status = 500
+                    echoed = {"type": "api_error", "message": f"upstream saw {sent}"}
+                    return self._json(500, {"error": echoed})
                 text = fake.respond(request.system, request.user)
                 usage_in, usage_out = len(request.user.split()), len(text.split())
                 request.status = 200
@@ -172,6 +179,13 @@ class FakeLLM(ServedFake):
                         time.sleep(seconds)
                     if kind == "malformed" and i == 1:
                         self._event("{this is not json", "content_block_delta" if anthropic else None)
+                    if kind == "echo-event" and i == 1:
+                        failure = {"type": "overloaded_error", "message": f"invalid credentials {sent}"}
+                        if anthropic:
+                            self._event({"type": "error", "error": failure}, "error")
+                        else:
+                            self._event({"error": failure})
+                        return None
                     if anthropic:
                         self._event(
                             {

@@ -79,6 +79,37 @@ def test_bad_key_error_does_not_show_the_key(llm):
     assert "rejected the API key" in err.value.message and "sk-very-secret" not in err.value.message
 
 
+@pytest.mark.parametrize("provider", ["anthropic", "openai"])
+@pytest.mark.parametrize("fault", ["echo-event", "echo-500"])
+def test_a_key_echoed_in_any_error_is_redacted(llm, provider, fault):
+    """Issue 12.1: a server (or proxy) that echoes the credentials in a streamed error event
+    or an error body; the message that leaves the client never holds the key."""
+    c = client(llm, provider)
+    c.max_retries = 0
+    for call in (lambda: collect(c), lambda: c.complete("sys", "user question")):
+        llm.faults.append((fault, 0.0))
+        try:
+            asyncio.run(call())
+        except LLMError as exc:
+            message = str(exc)
+        else:
+            # A non-streamed answer has no events to carry the fault's error.
+            assert fault == "echo-event"
+            continue
+        assert KEY not in message and "[redacted]" in message
+        assert "\n" not in message
+
+
+def test_ask_summary_error_echoing_the_key_is_redacted(llm, corpus_index):
+    env = {"DOCSEARCH_LLM": "openai:fake-model", "DOCSEARCH_LLM_BASE_URL": llm.endpoint + "/v1"}
+    env |= {"OPENAI_API_KEY": KEY, "DOCSEARCH_LLM_MAX_RETRIES": "0"}
+    for args in (["--json"], []):
+        llm.faults.append(("echo-event", 0.0))
+        p = run_docsearch("ask", "exit codes", "--index", corpus_index, *args, env=env)
+        assert p.returncode == 6, p.stderr
+        assert KEY not in p.stdout + p.stderr and "[redacted]" in p.stderr
+
+
 def test_llm_setting_is_checked():
     with pytest.raises(SettingsError, match="anthropic:MODEL or openai:MODEL"):
         parse_llm("gpt-4")

@@ -233,9 +233,11 @@ class LLMClient:
         return self.spec.base_url + self.wire.path
 
     def _error(self, exc: BaseException, attempts: int) -> LLMError:
+        """Every error leaves the client through here, redacted: a server may echo the key in
+        an error body, an SSE error event or anything else it says."""
         where = self.spec.base_url
         if isinstance(exc, LLMError):
-            return exc
+            return LLMError(redact(str(exc), self.spec.api_key))
         if isinstance(exc, _StatusError):
             detail = redact(str(exc), self.spec.api_key)
             if exc.status in (401, 403):
@@ -270,6 +272,8 @@ class LLMClient:
                         raise LLMError(f"{self.spec.base_url} did not answer valid JSON") from None
                     self.usage.add(usage)
                     return Completion(text, usage, self.spec.model)
+                except LLMError as exc:
+                    raise self._error(exc, attempt) from None
                 except (_StatusError, httpx.TransportError) as exc:
                     if not _retryable(exc) or attempt > self.max_retries:
                         raise self._error(exc, attempt) from None
@@ -312,6 +316,8 @@ class LLMClient:
                     return
                 except SSEError:
                     raise LLMError(f"{self.spec.base_url} did not answer with an event stream") from None
+                except LLMError as exc:  # an error event in the stream
+                    raise self._error(exc, attempt) from None
                 except (_StatusError, httpx.TransportError) as exc:
                     # Once text has been shown, a retry would show it twice: fail instead.
                     if started or not _retryable(exc) or attempt > self.max_retries:
