@@ -267,3 +267,22 @@ def test_binary_columns_are_read_batch_by_batch_into_the_same_index(searcher, mo
     q = rows[3]
     assert np.array_equal(by_columns.distances(q), by_rows.distances(q))
     assert by_columns.distances(q)[3] == 0
+
+
+def test_a_long_query_word_is_scanned_in_linear_time(searcher):
+    """Issue 12.5: the identifier pattern backtracks on one long word (16k letters took 19 s,
+    100k did not finish in 300 s). Each of these took seconds to forever before."""
+    import time
+
+    started = time.perf_counter()
+    assert query_identifiers("a" * 100_000) == []
+    assert query_identifiers("x_" * 50_000) == []
+    result = searcher.search("exit codes " + "b" * 100_000)
+    # A generous bound, only to fail instead of hanging: these take milliseconds now.
+    assert time.perf_counter() - started < 30
+    assert len(result.query) == 1000 and result.query.startswith("exit codes bbb")
+    assert query_identifiers("fs.readFile? readFileSync() snake_case_name") == [
+        "fs.readfile",
+        "readfilesync",
+        "snake_case_name",
+    ]

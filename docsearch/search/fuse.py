@@ -22,8 +22,19 @@ from docsearch.search.ranker import LinearRanker
 _IDENTIFIER_RE = re.compile(r"[\w$]+(?:[.\-_:/#][\w$]+)+|[a-z]+[A-Z][\w$]*|[\w$]+\(\)")
 
 
+# No identifier is longer; a longer word is not scanned. The pattern backtracks (a `_` is both
+# a word character and a separator), so a scan of one long word grows with its square: 16k
+# letters took 19 s. Bounded words keep the whole scan linear in the query's length.
+MAX_IDENTIFIER = 200
+
+
 def query_identifiers(query: str) -> list[str]:
-    return [m.lower().removesuffix("()") for m in _IDENTIFIER_RE.findall(query)]
+    return [
+        m.lower().removesuffix("()")
+        for word in query.split()
+        if len(word) <= MAX_IDENTIFIER
+        for m in _IDENTIFIER_RE.findall(word)
+    ]
 
 
 def exact_matches(identifiers: list[str], headings: list[str]) -> np.ndarray:

@@ -67,6 +67,9 @@ class Candidates:
     corrections: tuple[str, ...] = ()
 
 
+# A query is cut to this many characters: no docs-search query is longer, and every stage's
+# cost grows with it (a pasted log file is not a question).
+MAX_QUERY_CHARS = 1000
 # The exact-identifier bonus for a fragment whose body (not heading) contains the identifier.
 BODY_MENTION = 0.5
 # How many of the best keyword hits get their body checked for the identifier.
@@ -187,7 +190,7 @@ class Searcher:
         opts = options or self.options
         k = opts.top_k if top_k is None else top_k
         t_total = time.perf_counter()
-        query = " ".join(query.split())
+        query = " ".join(query.split())[:MAX_QUERY_CHARS]
         if not query or k <= 0 or len(self.binary) == 0:
             timings = Timings(total=_ms(t_total))
             return SearchResult(query, [], timings)
