@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="ask the LLM (DOCSEARCH_LLM) for the questions each fragment answers",
     )
+    p.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        default=None,
+        help="also read symlinks whose target is outside DIR (default: skip and list them)",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
     p = sub.add_parser("ask", parents=[common], help="search once and print the best fragments")
@@ -180,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
 def _index(args: argparse.Namespace) -> int:
     from docsearch.index.indexer import Indexer, Progress
 
-    settings = _settings(args, voyage_dimension=args.dimension, questions=args.questions)
+    settings = _settings(
+        args, voyage_dimension=args.dimension, questions=args.questions, follow_symlinks=args.follow_symlinks
+    )
     indexer = Indexer(settings)
     interactive = sys.stderr.isatty() and not args.json
 
@@ -270,7 +278,15 @@ def _index(args: argparse.Namespace) -> int:
             reasons[sk.reason] = reasons.get(sk.reason, 0) + 1
         detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
         print(f"skipped {len(s.skipped)} files: {detail}", file=sys.stderr)
+        # Which ones, so that a skipped page can be found and fixed (a few; --json has all).
+        for sk in s.skipped[:SKIPPED_LISTED]:
+            print(f"  {sanitize(sk.path)}: {sk.reason}", file=sys.stderr)
+        if len(s.skipped) > SKIPPED_LISTED:
+            print(f"  … and {len(s.skipped) - SKIPPED_LISTED} more (--json lists them all)", file=sys.stderr)
     return 0
+
+
+SKIPPED_LISTED = 10
 
 
 def _embed_detail(p: Any, seconds: float) -> str:

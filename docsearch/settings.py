@@ -73,6 +73,9 @@ class Settings:
     chunk_tokens: int = 192
     chunk_overlap: int = 32
     max_file_bytes: int = 2_000_000
+    # Follow symlinks whose target is outside the indexed folder (off: such links are skipped
+    # and listed, so that a link cannot put a file from elsewhere into the index).
+    follow_symlinks: bool = False
     batch_size: int = 32
     threads: int = field(default_factory=lambda: min(os.cpu_count() or 1, 4))
     # Where settings came from, for `docsearch status` and error messages.

@@ -141,3 +141,25 @@ def test_python_api_is_importable_lazily():
     assert {"Indexer", "Searcher", "Settings"} <= set(docsearch.__all__)
     assert docsearch.Searcher.__name__ == "Searcher"
     assert Path(docsearch.__file__).parent.name == "docsearch"
+
+
+def test_index_lists_links_out_of_the_folder_and_never_reads_them(tmp_path):
+    import os
+
+    docs, elsewhere = tmp_path / "docs", tmp_path / "home"
+    docs.mkdir()
+    elsewhere.mkdir()
+    (docs / "guide.md").write_text("# Guide\n\nHow to deploy the service.\n", encoding="utf-8")
+    (elsewhere / "credentials.md").write_text("AWSSECRETACCESSKEY=wJalrXUtnFEMI\n", encoding="utf-8")
+    os.symlink(elsewhere / "credentials.md", docs / "notes.md")
+    index = tmp_path / "idx"
+    p = run_docsearch("index", docs, "--index", index)
+    assert p.returncode == 0, p.stderr
+    assert "notes.md: symlink to a file outside the indexed folder" in p.stderr
+    p = run_docsearch("ask", "AWSSECRETACCESSKEY", "--index", index, "--json")
+    assert "wJalrXUtnFEMI" not in p.stdout
+
+    p = run_docsearch("index", docs, "--index", index, "--follow-symlinks")
+    assert p.returncode == 0 and "outside" not in p.stderr
+    p = run_docsearch("ask", "AWSSECRETACCESSKEY", "--index", index, "--json")
+    assert "wJalrXUtnFEMI" in p.stdout  # asked for explicitly

@@ -68,3 +68,35 @@ def test_symlink_loop_does_not_hang(tmp_path):
     found = discover(tmp_path)
     assert paths(found) == ["docs/a.md"]
     assert any("symlink loop" in s.reason for s in found.skipped)
+
+
+def test_symlinks_out_of_the_folder_are_skipped_and_listed(tmp_path):
+    """Issue 12.2: a link to a file or folder outside the indexed folder put its text (a
+    credentials file, /etc) into the index; now it is skipped unless follow_symlinks."""
+    docs, elsewhere = tmp_path / "docs", tmp_path / "elsewhere"
+    write(docs / "a.md", "# A")
+    write(docs / "inner/b.md", "# B")
+    write(elsewhere / "secret.md", "AWSSECRETACCESSKEY=abc")
+    write(elsewhere / "tree/c.md", "# C outside")
+    os.symlink(elsewhere / "secret.md", docs / "notes.md")
+    os.symlink(elsewhere / "tree", docs / "linked")
+    os.symlink(docs / "inner/b.md", docs / "alias.md")  # inside: still read
+    found = discover(docs)
+    assert paths(found) == ["a.md", "alias.md", "inner/b.md"]
+    assert reasons(found)["notes.md"] == "symlink to a file outside the indexed folder"
+    assert reasons(found)["linked"] == "symlink to a folder outside the indexed folder"
+    assert all("AWSSECRET" not in d.text for d in found.documents)
+
+    followed = discover(docs, follow_symlinks=True)
+    assert {"notes.md", "linked/c.md"} <= set(paths(followed))
+
+
+def test_only_regular_files_are_read(tmp_path):
+    """Issue 12.3: a `.md` symlink to /dev/zero grew memory until the OOM killer, and a FIFO
+    hung the run forever. Both are skipped at once now."""
+    write(tmp_path / "a.md", "# A")
+    os.mkfifo(tmp_path / "pipe.md")
+    os.symlink("/dev/zero", tmp_path / "zero.md")
+    found = discover(tmp_path, follow_symlinks=True)  # /dev is outside: allowed, still refused
+    assert paths(found) == ["a.md"]
+    assert reasons(found) == {"pipe.md": "not a regular file", "zero.md": "not a regular file"}

@@ -4,11 +4,19 @@ Walks a folder for markdown (`.md`, `.markdown`, `.mdx`), honouring `.gitignore`
 level, skipping hidden entries, and applying `--include`/`--exclude` globs. Nothing here stops
 the run: a file that cannot be used is recorded as `Skipped` with a reason, and a file that
 decodes with replacement characters is kept with a warning.
+
+Only what is inside the folder is read: a symlink (to a file or a folder) whose target
+resolves outside it is skipped and reported, unless `follow_symlinks` says otherwise; the
+text of what is indexed may be shown, or sent to an API, and `notes.md → ~/.aws/credentials`
+must not be. Only regular files are read, never more than the size limit: a `.md` name on a
+FIFO, a device (`/dev/zero`) or a socket is skipped, and the limit holds while reading, not
+only by the size `stat` reports.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -51,6 +59,7 @@ def discover(
     include: Iterable[str] = (),
     exclude: Iterable[str] = (),
     max_file_bytes: int = 2_000_000,
+    follow_symlinks: bool = False,
 ) -> Discovery:
     """Find and read the markdown files under `root`, in a stable (sorted) order."""
     root = root.resolve()
@@ -60,6 +69,15 @@ def discover(
     # (folder relative to root, its .gitignore) for every folder on the current walk path.
     ignores: dict[str, pathspec.PathSpec] = {}
     seen_dirs: set[tuple[int, int]] = set()
+
+    def outside(path: Path) -> bool:
+        """A symlink whose target leaves the folder (and we were not told to follow it)."""
+        if follow_symlinks or not path.is_symlink():
+            return False
+        try:
+            return not path.resolve().is_relative_to(root)
+        except (OSError, RuntimeError):  # a dangling link or a loop of links
+            return False
 
     def ignored(rel: str, is_dir: bool) -> bool:
         for base, spec in ignores.items():
@@ -97,6 +115,9 @@ def discover(
                 continue
             if exclude_spec is not None and exclude_spec.match_file(rel + "/"):
                 continue
+            if outside(here / d):
+                result.skipped.append(Skipped(rel, "symlink to a folder outside the indexed folder"))
+                continue
             kept.append(d)
         dirnames[:] = kept
         for name in sorted(filenames):
@@ -109,6 +130,9 @@ def discover(
                 continue
             if exclude_spec is not None and exclude_spec.match_file(rel):
                 continue
+            if outside(here / name):
+                result.skipped.append(Skipped(rel, "symlink to a file outside the indexed folder"))
+                continue
             _read(here / name, rel, max_file_bytes, result)
     result.documents.sort(key=lambda d: d.path)
     return result
@@ -116,18 +140,31 @@ def discover(
 
 def _read(path: Path, rel: str, max_file_bytes: int, result: Discovery) -> None:
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except OSError:
         # A dangling symlink or a file that vanished while we walked.
         result.skipped.append(Skipped(rel, "unreadable"))
         return
-    if size > max_file_bytes:
+    if not stat.S_ISREG(st.st_mode):
+        result.skipped.append(Skipped(rel, "not a regular file"))
+        return
+    if st.st_size > max_file_bytes:
         result.skipped.append(Skipped(rel, f"larger than {max_file_bytes} bytes"))
         return
     try:
-        data = path.read_bytes()
+        # O_NONBLOCK: should the name have become a FIFO since the stat, opening it must not
+        # wait for a writer; fstat then checks what was really opened.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                result.skipped.append(Skipped(rel, "not a regular file"))
+                return
+            data = f.read(max_file_bytes + 1)
     except OSError:
         result.skipped.append(Skipped(rel, "unreadable"))
+        return
+    if len(data) > max_file_bytes:  # it grew after the stat
+        result.skipped.append(Skipped(rel, f"larger than {max_file_bytes} bytes"))
         return
     if not data.strip():
         result.skipped.append(Skipped(rel, "empty"))

@@ -83,7 +83,7 @@ class Indexer:
         summary = IndexSummary(source=name)
 
         llm = self._question_llm()  # a missing LLM fails before any work is done
-        found = discover(root, include, exclude, self.settings.max_file_bytes)
+        found = discover(root, include, exclude, self.settings.max_file_bytes, self.settings.follow_symlinks)
         summary.skipped = found.skipped
         summary.warnings = found.warnings
         summary.files = len(found.documents)
