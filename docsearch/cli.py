@@ -7,7 +7,6 @@ are imported inside the command that needs them, so `docsearch ask` pays only fo
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -16,6 +15,7 @@ from typing import Any
 
 from docsearch import __version__
 from docsearch.errors import DocsearchError, InputError, SettingsError
+from docsearch.present import json_text, sanitize, sanitize_line
 
 EXIT_INTERRUPTED = 130
 
@@ -148,9 +148,8 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Any:
 
 
 def _error(message: str) -> None:
-    from docsearch.present import sanitize
-
-    print(f"error: {sanitize(message)}", file=sys.stderr)
+    # One line whatever the message holds (a server's text, a file name with a newline).
+    print(f"error: {sanitize_line(message)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -249,13 +248,12 @@ def _index(args: argparse.Namespace) -> int:
         )
 
     if args.json:
-        print(json.dumps(summary.as_json()))
+        print(json_text(summary.as_json()))
         return 0
-    from docsearch.present import sanitize
 
     s = summary
     print(
-        f"indexed {s.source}: {s.files} files, {s.fragments} fragments "
+        f"indexed {sanitize_line(s.source)}: {s.files} files, {s.fragments} fragments "
         f"({s.added} added, {s.changed} changed, {s.removed} removed, {s.unchanged} unchanged; "
         f"{s.embedded} embedded) in {s.seconds:.1f} s"
     )
@@ -266,12 +264,12 @@ def _index(args: argparse.Namespace) -> int:
             f"{s.questions_cached} from the cache, {len(s.questions_failed)} failed"
         )
         for failed in s.questions_failed:
-            where, why = sanitize(failed.path), sanitize(failed.reason)
+            where, why = sanitize_line(failed.path), sanitize(failed.reason)
             print(f"warning: no questions for {where}: {why}", file=sys.stderr)
     if s.tokens or s.cost_usd is not None:
         print(f"voyage: {s.tokens:,} tokens billed (${s.cost_usd or 0:.4f}), {s.cached} texts from the cache")
     for w in s.warnings:
-        print(f"warning: {sanitize(w.path)}: {w.reason}", file=sys.stderr)
+        print(f"warning: {sanitize_line(w.path)}: {w.reason}", file=sys.stderr)
     if s.skipped:
         reasons: dict[str, int] = {}
         for sk in s.skipped:
@@ -280,7 +278,7 @@ def _index(args: argparse.Namespace) -> int:
         print(f"skipped {len(s.skipped)} files: {detail}", file=sys.stderr)
         # Which ones, so that a skipped page can be found and fixed (a few; --json has all).
         for sk in s.skipped[:SKIPPED_LISTED]:
-            print(f"  {sanitize(sk.path)}: {sk.reason}", file=sys.stderr)
+            print(f"  {sanitize_line(sk.path)}: {sk.reason}", file=sys.stderr)
         if len(s.skipped) > SKIPPED_LISTED:
             print(f"  … and {len(s.skipped) - SKIPPED_LISTED} more (--json lists them all)", file=sys.stderr)
     return 0
@@ -329,13 +327,13 @@ def _ask(args: argparse.Namespace) -> int:
                 payload["summary_error"] = error
                 _error(error)
                 code = 6
-        print(json.dumps(payload, ensure_ascii=False))
+        print(json_text(payload))
         if hint:
             print(hint, file=sys.stderr)
         return code
     from rich.console import Console
 
-    from docsearch.present import render_text, sanitize
+    from docsearch.present import render_text
 
     console = Console(highlight=False)
     for renderable in render_text(result, color=console.is_terminal):
@@ -461,10 +459,10 @@ def _eval(args: argparse.Namespace) -> int:
             "queries": len(judgments),
             "variants": [{"variant": label, **scores.as_json()} for label, scores in rows],
         }
-        print(json.dumps(payload))
+        print(json_text(payload))
         return 0
     k = args.k
-    print(f"{len(judgments)} queries from {source}, k = {k}\n")
+    print(f"{len(judgments)} queries from {sanitize_line(str(source))}, k = {k}\n")
     header = f"{'variant':<34} {'nDCG@' + str(k):>9} {'Recall@' + str(k):>10} {'MRR@' + str(k):>8} "
     print(header + f"{'Judged@' + str(k):>10} {'p50 ms':>8}")
     for label, sc in rows:
@@ -485,9 +483,8 @@ def _suggest(args: argparse.Namespace) -> int:
     found = suggester.suggest(args.partial, args.limit)
     if args.json:
         payload = {"query": args.partial, "suggestions": [s.as_json() for s in found]}
-        print(json.dumps(payload, ensure_ascii=False))
+        print(json_text(payload))
         return 0
-    from docsearch.present import sanitize
 
     width = max((len(s.text) for s in found), default=0)
     for s in found:
@@ -528,18 +525,19 @@ def _status(args: argparse.Namespace) -> int:
         "updated": meta.updated,
     }
     if args.json:
-        print(json.dumps(info))
+        print(json_text(info))
         return 0
     from datetime import datetime
 
-    from docsearch.present import sanitize
-
-    print(f"index      {settings.index}  (format {meta.format}, {info['size_bytes'] / 1e6:.1f} MB)")
+    print(
+        f"index      {sanitize_line(str(settings.index))}  "
+        f"(format {meta.format}, {info['size_bytes'] / 1e6:.1f} MB)"
+    )
     print(f"fragments  {meta.count}")
     for name, src in meta.sources.items():
         print(
-            f"source     {sanitize(name)}: {src.get('files', 0)} files, {src.get('fragments', 0)} fragments "
-            f"from {sanitize(str(src.get('root', '?')))}"
+            f"source     {sanitize_line(name)}: {src.get('files', 0)} files, {src.get('fragments', 0)} "
+            f"fragments from {sanitize_line(str(src.get('root', '?')))}"
         )
     print(f"documents  {doc.name} ({doc.space}, {doc.dim}-d)")
     if query is None:
@@ -591,12 +589,10 @@ def _models(args: argparse.Namespace) -> int:
                 }
             )
         if args.json:
-            print(json.dumps({"models": rows}))
+            print(json_text({"models": rows}))
             return 0
         from rich.console import Console
         from rich.table import Table
-
-        from docsearch.present import sanitize
 
         table = Table(box=None, pad_edge=False)
         for column in ("model", "kind", "space", "dims", "ready", "where"):
@@ -631,18 +627,21 @@ def _models(args: argparse.Namespace) -> int:
             folder = _pull_with_progress(downloader, known)
         finally:
             downloader.close()
-        print(f"installed {known.name} in {folder}")
+        print(f"installed {known.name} in {sanitize_line(str(folder))}")
         return 0
 
     if action == "add":
         spec = register_folder(store, args.path, args.name, args.onnx)
-        print(f"registered {spec.name} ({spec.space}, {spec.identity.dim}-d) from {args.path}")
+        print(
+            f"registered {sanitize_line(spec.name)} ({sanitize_line(spec.space)}, {spec.identity.dim}-d) "
+            f"from {sanitize_line(str(args.path))}"
+        )
         return 0
 
     if action == "remove":
         if not unregister(store, args.name):
             raise SettingsError(f"no installed or added model named {args.name!r}")
-        print(f"removed {args.name}")
+        print(f"removed {sanitize_line(args.name)}")
         return 0
     raise SettingsError(f"unknown models action {action!r}")
 

@@ -1,13 +1,19 @@
 """The last query stage: turning hits into what a terminal shows.
 
 Document text is untrusted. Everything here that reaches a terminal goes through `sanitize`,
-which drops control characters and escape sequences (ANSI CSI/OSC, C1 controls), so a
-document cannot move the cursor, retitle the window or write to the clipboard.
+which drops control characters and escape sequences (ANSI CSI/OSC, C1 controls) and the
+bidirectional overrides (U+202E makes `txt.exe` read `exe.txt`), so a document cannot move
+the cursor, retitle the window, write to the clipboard or disguise text. Names shown on one
+line (paths, sources, folders) go through `sanitize_line`, which also shows a newline in a
+file name as `\n` instead of breaking the line. JSON output goes through `json_text`, which
+escapes what `ensure_ascii=False` would let through raw.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from docsearch.model import Hit, SearchResult
 
@@ -19,13 +25,29 @@ _ESCAPE_RE = re.compile(
     r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC
     r"|\x1b[@-Z\\-_]?"  # other escapes, or a lone ESC
     r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+    r"|[\u202a-\u202e\u2066-\u2069\u2028\u2029]"  # bidi embeddings, overrides, isolates; separators
 )
+# In JSON strings: what json.dumps(ensure_ascii=False) leaves raw but a terminal acts on.
+_JSON_UNSAFE_RE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_LINE_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
 _WORD_RE = re.compile(r"\w+")
 _MARKUP_RE = re.compile(r"^\s{0,3}(?:[-*+>]|\d+[.)])\s+|[`*_]{1,3}|!?\[([^\]]*)\]\([^)]*\)", re.MULTILINE)
 
 
 def sanitize(text: str) -> str:
     return _ESCAPE_RE.sub("", text)
+
+
+def sanitize_line(text: str) -> str:
+    """A name for one line of output: sanitized, with its line breaks and tabs shown escaped."""
+    return sanitize(text.translate(_LINE_BREAKS))
+
+
+def json_text(value: Any) -> str:
+    """One JSON document, UTF-8 kept readable, with DEL, C1 controls, bidi controls and line
+    separators escaped (\\u009b): JSON already escapes C0, but a terminal also acts on these
+    when a script prints the output."""
+    return _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
 
 
 def _plain(markdown: str) -> str:
@@ -71,9 +93,9 @@ def render_text(result: SearchResult, color: bool) -> list[object]:
         head.append(f"  {hit.score:.3f}", style="dim")
         out.append(head)
         where = Text("    ")
-        where.append(sanitize(f.ref), style="cyan")
+        where.append(sanitize_line(f.ref), style="cyan")
         where.append(f":{f.line_start}", style="dim")
-        where.append(f"  ({sanitize(f.source)})", style="dim")
+        where.append(f"  ({sanitize_line(f.source)})", style="dim")
         out.append(where)
         body = Text(snippet(f.text, result.query))
         if color and terms:

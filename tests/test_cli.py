@@ -163,3 +163,36 @@ def test_index_lists_links_out_of_the_folder_and_never_reads_them(tmp_path):
     assert p.returncode == 0 and "outside" not in p.stderr
     p = run_docsearch("ask", "AWSSECRETACCESSKEY", "--index", index, "--json")
     assert "wJalrXUtnFEMI" in p.stdout  # asked for explicitly
+
+
+# DEL, C1 CSI and OSC, a right-to-left override, a line separator: raw in UTF-8 output,
+# a terminal acts on the first three, and the override disguises text.
+UNSAFE = ("\x7f", "\x9b", "\x9d", "\u202e", "\u2028")
+
+
+def test_no_raw_controls_in_json_names_or_summaries(tmp_path):
+    """Issue 12.4: --json kept DEL and C1 controls raw (ensure_ascii=False), the index summary
+    printed the source name as given, and bidi overrides and newlines in file names passed."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    text = "# Controls\n\nWidget text \x7f with \x9b31m CSI, \x9d0;title OSC, \u202etxt.exe, \u2028 break.\n"
+    (docs / "controls.md").write_text(text, encoding="utf-8")
+    (docs / "evil\u202egnp.md").write_text("# Widget reversed name\n\nWidget page.\n", encoding="utf-8")
+    (docs / "two\nlines.md").write_text("# Widget newline name\n\nWidget page two.\n", encoding="utf-8")
+    index = tmp_path / "idx"
+    p = run("index", docs, "--index", index, "--source", "src\x1b]0;owned\x07\u202e")
+    assert p.returncode == 0, p.stderr
+    assert "\x1b" not in p.stdout + p.stderr and "\x07" not in p.stdout + p.stderr
+    assert not any(c in p.stdout + p.stderr for c in UNSAFE)
+    for args in (["ask", "widget text", "--json"], ["suggest", "wid", "--json"], ["status", "--json"]):
+        p = run(*args, "--index", index)
+        assert p.returncode == 0, (args, p.stderr)
+        assert not any(c in p.stdout for c in UNSAFE), args
+        json.loads(p.stdout)  # still one valid JSON document
+    payload = json.loads(run("ask", "widget text", "--json", "--index", index).stdout)
+    assert any("\x9b31m" in r["text"] for r in payload["results"])  # escaped, not lost
+    for args in (["ask", "widget"], ["status"]):
+        p = run(*args, "--index", index)
+        out = p.stdout + p.stderr
+        assert p.returncode == 0 and not any(c in out for c in (*UNSAFE, "\x1b", "\x07")), args
+    assert "two\\nlines.md" in run("ask", "widget newline name", "--index", index).stdout

@@ -30,7 +30,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from docsearch.errors import DocsearchError, IndexMissingError
-from docsearch.present import sanitize
+from docsearch.present import sanitize, sanitize_line
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -60,8 +60,8 @@ def result_label(hit: Hit, top: float, width: int = 60) -> Text:
     if crumbs:
         first.append(f"  {sanitize(crumbs)}", style="dim")
     second = Text(f"{score_bar(hit.score, top)} ", style="green")
-    second.append(sanitize(f.ref), style="cyan")
-    second.append(f"  {sanitize(f.source)}", style="dim")
+    second.append(sanitize_line(f.ref), style="cyan")
+    second.append(f"  {sanitize_line(f.source)}", style="dim")
     for line in (first, second):
         line.truncate(max(width, 10), overflow="ellipsis")
     return Text("\n").join([first, second])
@@ -101,7 +101,8 @@ def highlight_terms(markdown: str, query: str) -> str:
 def fragment_markdown(hit: Hit, query: str = "") -> str:
     f = hit.fragment
     crumbs = " › ".join(f.breadcrumb)
-    head = f"**{sanitize(crumbs)}**  \n`{sanitize(f.ref)}` · line {f.line_start} · {sanitize(f.source)}\n\n"
+    where = f"`{sanitize_line(f.ref)}` · line {f.line_start} · {sanitize_line(f.source)}"
+    head = f"**{sanitize(crumbs)}**  \n{where}\n\n"
     return head + highlight_terms(sanitize(f.text), query)
 
 
