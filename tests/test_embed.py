@@ -56,3 +56,25 @@ def test_space_mismatch_is_a_hard_error():
             assert "minilm-l6-v2" in exc.message and other.name in exc.message
         else:
             raise AssertionError("expected a mismatch")
+
+
+def test_token_batches_bound_the_padded_size():
+    from docsearch.embed.onnx import token_batches
+
+    lengths = [256, 10, 12, 250, 11, 9, 300, 128, 130]
+    batches = token_batches(lengths, max_texts=4, max_tokens=512)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for b in batches:
+        longest = max(lengths[i] for i in b)
+        assert len(b) <= 4 and (len(b) == 1 or len(b) * longest <= 512)
+    # Short texts share a batch, long ones are cut down to what the budget allows.
+    assert batches[0] == [5, 1, 4, 2] and [6] in batches and [3, 0] in batches
+
+
+def test_token_budget_batching_gives_the_same_vectors(embedder):
+    from docsearch.embed.onnx import OnnxEmbedder
+
+    texts = ["short text", "a much longer text " * 40, "mid sized text about indexing " * 6, "x"]
+    tight = OnnxEmbedder(embedder.spec, threads=1, batch_size=32, batch_tokens=64)
+    loose = OnnxEmbedder(embedder.spec, threads=1, batch_size=32, batch_tokens=100_000)
+    np.testing.assert_allclose(tight.embed_documents(texts), loose.embed_documents(texts), atol=2e-3)

@@ -17,24 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
-from docsearch.embed.onnx import OnnxModelSpec
+from docsearch.embed.onnx import OnnxModelSpec, cpu_session
 
 
 class OnnxCrossEncoder:
     def __init__(self, spec: OnnxModelSpec, threads: int = 2, batch_size: int = 16) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.spec = spec
         self.name = spec.name
         self.batch_size = max(1, batch_size)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self._session = ort.InferenceSession(
-            str(spec.model_path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self._session = cpu_session(spec.model_path, threads)
         self._inputs = {i.name for i in self._session.get_inputs()}
         if "input_ids" not in self._inputs:
             raise ValueError(f"{spec.model_path}: the model declares no input_ids input")

@@ -12,13 +12,51 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tokenizers import Encoding
 
 from docsearch.embed.base import EmbedProgress, ModelIdentity, ProgressFn, normalize
 
 Pooling = Literal["mean", "cls", "last"]
+
+# Padded tokens per batch. Peak memory follows the largest batch's padded size (activations
+# and, in the int8 graph, attention scores grow with batch × length²): 32 texts of 256 word
+# pieces peaked at 1.7 GB while indexing. A token budget keeps long texts in small batches
+# and short ones in large batches (BENCHMARKS.md, "memory while indexing").
+BATCH_TOKENS = 2048
+
+
+def cpu_session(model_path: Path, threads: int) -> Any:
+    """An onnxruntime session on the CPU, quiet, with `threads` intra-op threads."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    # Two cores: one query runs fastest on all of them; no inter-op parallelism to gain.
+    options.intra_op_num_threads = max(1, threads)
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def token_batches(lengths: list[int], max_texts: int, max_tokens: int) -> list[list[int]]:
+    """Positions grouped into batches, shortest texts first, each within `max_texts` texts and
+    `max_tokens` padded tokens (count × longest); a text longer than the budget goes alone."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        # Sorted ascending, so this text is the longest of the batch it would join.
+        if current and (len(current) >= max_texts or (len(current) + 1) * lengths[i] > max_tokens):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,21 +93,19 @@ class OnnxModelSpec:
 
 class OnnxEmbedder:
     def __init__(
-        self, spec: OnnxModelSpec, threads: int = 2, batch_size: int = 32, query_cache_size: int = 256
+        self,
+        spec: OnnxModelSpec,
+        threads: int = 2,
+        batch_size: int = 32,
+        query_cache_size: int = 256,
+        batch_tokens: int = BATCH_TOKENS,
     ) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.spec = spec
         self.batch_size = max(1, batch_size)
-        options = ort.SessionOptions()
-        # Two cores: one query runs fastest on all of them; no inter-op parallelism to gain.
-        options.intra_op_num_threads = max(1, threads)
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self._session = ort.InferenceSession(
-            str(spec.model_path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self.batch_tokens = max(1, batch_tokens)
+        self._session = cpu_session(spec.model_path, threads)
         self._inputs = {i.name for i in self._session.get_inputs()}
         missing = {"input_ids"} - self._inputs
         if missing:
@@ -94,10 +130,12 @@ class OnnxEmbedder:
         return digest.hexdigest()
 
     def _run(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
+        return self._run_encoded(self._tokenizer.encode_batch(texts))
+
+    def _run_encoded(self, encodings: list[Encoding]) -> np.ndarray:
         length = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(texts), length), dtype=np.int64)
-        mask = np.zeros((len(texts), length), dtype=np.int64)
+        ids = np.zeros((len(encodings), length), dtype=np.int64)
+        mask = np.zeros((len(encodings), length), dtype=np.int64)
         for row, enc in enumerate(encodings):
             ids[row, : len(enc.ids)] = enc.ids
             mask[row, : len(enc.ids)] = 1
@@ -128,13 +166,10 @@ class OnnxEmbedder:
     def embed_documents(self, texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.identity.dim), dtype=np.float32)
-        prefixed = [self.spec.document_prefix + t for t in texts]
-        # Sorting by length keeps each batch's padding, and so its wasted compute, small.
-        order = sorted(range(len(prefixed)), key=lambda i: len(prefixed[i]))
+        encodings = self._tokenizer.encode_batch([self.spec.document_prefix + t for t in texts])
         out = np.empty((len(texts), self.identity.dim), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
-            out[chunk] = self._run([prefixed[i] for i in chunk])
+        for chunk in token_batches([len(e.ids) for e in encodings], self.batch_size, self.batch_tokens):
+            out[chunk] = self._run_encoded([encodings[i] for i in chunk])
             if progress:
                 progress(EmbedProgress(texts=len(chunk)))
         return out
