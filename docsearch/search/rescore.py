@@ -11,7 +11,9 @@ VOYAGE_API_KEY). Off by default: the default search stays offline and within a k
 budget. (The float "rerank" stage of rerank.py is another thing: it rescores the binary
 candidates with exact cosines, on every query.)
 
-A section the rescorer does not see (below the depth) keeps its place after the rescored ones.
+The results are drawn from those `rerank_depth` sections (top_k of them, or all when top_k
+is larger, in which case the depth is top_k): the cross-encoder decides the order of
+everything shown.
 """
 
 from __future__ import annotations
