@@ -12,6 +12,9 @@ Exit codes (documented in corpus/cli.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 
 class DocsearchError(Exception):
     exit_code = 1
@@ -55,6 +58,76 @@ class ServiceError(DocsearchError):
     exit_code = 6
 
 
-def redact(message: str, secret: str) -> str:
-    """`message` with `secret` (an API key a server may echo) replaced: keys never reach output."""
-    return message.replace(secret, "[redacted]") if secret else message
+REDACTED = "[redacted]"
+
+# The exceptions a server's malformed answer raises while it is parsed (int("…"), a missing key,
+# a list where a dict was expected). Their text quotes the answer, so it may quote a key.
+PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+
+
+def redact(message: str, *secrets: str) -> str:
+    """`message` with every secret (an API key a server may echo) replaced: keys never reach output."""
+    for secret in secrets:
+        if secret:
+            message = message.replace(secret, REDACTED)
+    return message
+
+
+@contextmanager
+def secrets_kept_out(secrets: tuple[str, ...], unreadable: Callable[[str], DocsearchError]) -> Iterator[None]:
+    """The one door every error of a remote client leaves by: its text is scrubbed of `secrets`.
+
+    Clients build many messages from what a server said (bodies, event payloads, headers
+    quoted in exceptions); redacting each one where it is built misses the next one added.
+    A `DocsearchError` keeps its type and is redacted in place; an exception from parsing an
+    answer becomes `unreadable(its redacted text)`; any other exception is redacted in place,
+    so that even a traceback cannot show a key.
+    """
+    try:
+        yield
+    except DocsearchError as exc:
+        exc.message = redact(exc.message, *secrets)
+        exc.args = (exc.message,)
+        raise
+    except PARSE_ERRORS as exc:
+        detail = redact(f"{type(exc).__name__}: {exc}", *secrets)
+        raise unreadable(_cut(detail)) from None
+    except Exception as exc:
+        exc.args = tuple(redact(a, *secrets) if isinstance(a, str) else a for a in exc.args)
+        raise
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class StreamRedactor:
+    """Redacts a secret from text that arrives in pieces, where a key may straddle two pieces.
+
+    A piece's tail that could be the start of the secret is held back until the next piece
+    (or `flush`) shows whether it is; text that cannot be part of it goes out at once.
+    """
+
+    def __init__(self, *secrets: str) -> None:
+        self.secrets = tuple(s for s in secrets if s)
+        self._pending = ""
+
+    def feed(self, text: str) -> str:
+        if not self.secrets:
+            return text
+        buffer = redact(self._pending + text, *self.secrets)
+        hold = max((_prefix_overlap(buffer, s) for s in self.secrets), default=0)
+        self._pending = buffer[len(buffer) - hold :] if hold else ""
+        return buffer[: len(buffer) - hold]
+
+    def flush(self) -> str:
+        out, self._pending = self._pending, ""
+        return out
+
+
+def _prefix_overlap(text: str, secret: str) -> int:
+    """The length of the longest end of `text` that is a proper beginning of `secret`."""
+    for n in range(min(len(text), len(secret) - 1), 0, -1):
+        if text.endswith(secret[:n]):
+            return n
+    return 0

@@ -6,7 +6,8 @@
   `data: {chunk}` events ending in `data: [DONE]`, usage in the last chunk.
 
 Answers are deterministic: `respond(system, user)` decides the text. Faults are injected one
-request at a time: 429 with Retry-After, 500, a slow stream, a malformed event.
+request at a time: 429 with Retry-After, 500, a slow stream, a malformed event, and the
+`ECHO_FAULTS`, which each put the key the client sent back into the answer somewhere.
 """
 
 from __future__ import annotations
@@ -20,6 +21,19 @@ from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 
 from tests.local_server import QuietHandler, ServedFake, serve
+
+# Each puts the key the client sent (the x-api-key, or "Bearer KEY") somewhere in its answer, as
+# a careless proxy or server might: docsearch must redact it on every path.
+ECHO_FAULTS = (
+    "echo-400",  # a JSON error body quoting the key
+    "echo-500",  # the same, on a retried status
+    "echo-cut",  # a long non-JSON error body with the key at the point a short quote cuts it
+    "echo-redirect",  # a redirect to a URL carrying the key, the URL repeated in the body
+    "echo-header",  # 429 with the key in Retry-After and X-Request-Id
+    "echo-event",  # a stream that starts, then sends an error event quoting the key
+    "echo-usage",  # token counts replaced by the key (int() of it fails, quoting it)
+    "echo-answer",  # the answer's own text holds the key, streamed 3 characters at a time
+)
 
 
 @dataclass
@@ -73,6 +87,25 @@ class FakeLLM(ServedFake):
                 self.wfile.write(chunk.encode())
                 self.wfile.flush()
 
+            def _echo_status(self, kind: str, sent: str, request: LLMRequest) -> None:
+                if kind in ("echo-400", "echo-500"):
+                    request.status = 400 if kind == "echo-400" else 500
+                    error = {"type": "invalid_request_error", "message": f"invalid credentials {sent}"}
+                    return self._json(request.status, {"error": error})
+                if kind == "echo-cut":
+                    request.status = 502
+                    page = f"<html><body>{'x' * 160} upstream refused {sent} and more</body></html>"
+                    return self.send(502, page.encode(), {"Content-Type": "text/html"})
+                if kind == "echo-redirect":
+                    request.status = 307
+                    where = f"{fake.endpoint}/login?api_key={sent}"
+                    page = f"Moved to {where}".encode()
+                    return self.send(307, page, {"Location": where, "Content-Type": "text/plain"})
+                request.status = 429
+                headers = {"Retry-After": sent, "X-Request-Id": sent}
+                error = {"type": "rate_limit_error", "message": "slow down"}
+                return self._json(429, {"error": error}, headers)
+
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 request = LLMRequest(self.path, body, dict(self.headers))
@@ -92,6 +125,8 @@ class FakeLLM(ServedFake):
                         401, {"error": {"type": "authentication_error", "message": f"bad key {sent}"}}
                     )
                 kind, seconds = fault or ("", 0.0)
+                if kind in ("echo-400", "echo-500", "echo-cut", "echo-redirect", "echo-header"):
+                    return self._echo_status(kind, sent, request)
                 if kind == "429":
                     request.status = 429
                     return self._json(
@@ -107,7 +142,12 @@ class FakeLLM(ServedFake):
                     echoed = {"type": "api_error", "message": f"upstream saw {sent}"}
                     return self._json(500, {"error": echoed})
                 text = fake.respond(request.system, request.user)
-                usage_in, usage_out = len(request.user.split()), len(text.split())
+                if kind == "echo-answer":
+                    text = f"The key you sent is {sent}, it seems."
+                usage_in: int | str = len(request.user.split())
+                usage_out: int | str = len(text.split())
+                if kind == "echo-usage":
+                    usage_in = usage_out = sent
                 request.status = 200
                 if not body.get("stream"):
                     if anthropic:
@@ -151,6 +191,8 @@ class FakeLLM(ServedFake):
                 self.close_connection = True
                 pieces = [w + " " for w in text.split(" ")]
                 pieces[-1] = pieces[-1][:-1]
+                if kind == "echo-answer":
+                    pieces = [text[i : i + 3] for i in range(0, len(text), 3)]
                 if anthropic:
                     self._event(
                         {
@@ -177,6 +219,13 @@ class FakeLLM(ServedFake):
                 for i, piece in enumerate(pieces):
                     if kind == "slow":
                         time.sleep(seconds)
+                    if kind == "echo-event" and i == 1:
+                        message = {"type": "authentication_error", "message": f"invalid credentials {sent}"}
+                        if anthropic:
+                            self._event({"type": "error", "error": message}, "error")
+                        else:
+                            self._event({"error": message})
+                        return None
                     if kind == "malformed" and i == 1:
                         self._event("{this is not json", "content_block_delta" if anthropic else None)
                     if kind == "echo-event" and i == 1:

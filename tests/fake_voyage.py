@@ -70,9 +70,20 @@ def fit_dimension(vectors: np.ndarray, dim: int) -> np.ndarray:
     return np.pad(vectors, ((0, 0), (0, dim - vectors.shape[1])))
 
 
+# Each puts the key the client sent ("Bearer KEY") back into the answer, as a careless proxy
+# might; docsearch must redact it on every path.
+ECHO_FAULTS = (
+    "echo-400",  # an error body quoting the key
+    "echo-500",  # the same on a retried status, until the retries run out
+    "echo-header",  # 429 with the key in the request-id header (voyageai quotes that one)
+    "echo-redirect",  # a redirect to a URL carrying the key, whose 404 quotes the URL
+    "echo-malformed",  # a 200 whose vectors and token count are the key
+)
+
+
 @dataclass
 class Fault:
-    kind: str  # "429", "500", "503", "slow", "drop"
+    kind: str  # "429", "500", "503", "slow", "drop", or one of ECHO_FAULTS
     seconds: float = 0.0  # Retry-After for 429, delay for "slow"
 
 
@@ -131,6 +142,17 @@ class FakeVoyage(ServedFake):
                 self._leave()
                 self.send(status, json.dumps(body).encode(), json_type | (headers or {}))
 
+            def _echo(self, kind: str, sent: str, reply: Callable[..., None]) -> None:
+                if kind in ("echo-400", "echo-500"):
+                    return reply(int(kind[-3:]), {"detail": f"Provided API key {sent} cannot do that"})
+                if kind == "echo-header":
+                    return reply(429, {"detail": "Rate limit exceeded"}, {"request-id": sent})
+                if kind == "echo-redirect":
+                    where = f"/v1/login?api_key={sent.replace(' ', '+')}"
+                    return reply(307, {"detail": f"Moved to {where}"}, {"Location": where})
+                data = [{"object": "embedding", "embedding": sent, "index": 0}]
+                return reply(200, {"object": "list", "data": data, "usage": {"total_tokens": sent}})
+
             def do_POST(self) -> None:
                 with fake._lock:
                     fake._in_flight += 1
@@ -167,11 +189,14 @@ class FakeVoyage(ServedFake):
                     self._reply(status, payload, headers)
 
                 if self.path not in ("/v1/embeddings", "/v1/rerank"):
-                    return reply(404, {"detail": "Not Found"})
+                    return reply(404, {"detail": f"Not Found: {self.path}"})
                 if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
                     # The real API does not echo keys; this one does, to prove we redact them.
                     sent = self.headers.get("Authorization", "")
                     return reply(401, {"detail": f"Provided API key is invalid: {sent}"})
+                sent = self.headers.get("Authorization", "")
+                if fault is not None and fault.kind in ECHO_FAULTS:
+                    return self._echo(fault.kind, sent, reply)
                 if fault is not None:
                     if fault.kind == "429":
                         retry_after = {"Retry-After": str(fault.seconds)}

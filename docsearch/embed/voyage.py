@@ -6,8 +6,9 @@ dropped connections are retried with exponential backoff and jitter, honouring `
 Every finished request is written to the embedding cache before the next one is awaited, so
 an interrupted run loses at most the requests that were in flight.
 
-The API key lives in the client only: it is never logged, stored or put in a message; any
-error text that might echo it is redacted.
+The API key lives in the client only: it is never logged, stored or put in a message. Every
+call to the API goes through `_guard`, the one door errors leave by, which scrubs the key from
+whatever a server said (bodies, headers quoted in exceptions, a malformed answer).
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ import numpy as np
 
 from docsearch.embed.base import EmbedProgress, ModelIdentity, normalize
 from docsearch.embed.cache import EmbeddingCache, cache_key
-from docsearch.errors import DocsearchError, ServiceError, SettingsError, redact
+from docsearch.errors import (
+    PARSE_ERRORS,
+    DocsearchError,
+    ServiceError,
+    SettingsError,
+    redact,
+    secrets_kept_out,
+)
 from docsearch.retry import Backoff
 
 VOYAGE_SPACE = "voyage-4"
@@ -102,6 +110,11 @@ def api_error(exc: BaseException, key: str, where: str, attempts: int) -> Docsea
 
     status = getattr(exc, "http_status", None)
     detail = redact(str(getattr(exc, "user_message", None) or exc) or type(exc).__name__, key)
+    if len(detail) > 300:  # voyageai quotes whole bodies and header lists for some statuses
+        detail = detail[:299] + "…"
+    if isinstance(exc, PARSE_ERRORS):
+        # Raised inside the client while it read a malformed answer.
+        return ServiceError(f"{where} sent an answer docsearch cannot read ({type(exc).__name__}: {detail})")
     if isinstance(exc, error.AuthenticationError):
         return ServiceError(f"{where} rejected the API key (HTTP 401): check VOYAGE_API_KEY")
     if _is_retryable(exc):
@@ -192,8 +205,17 @@ class VoyageEmbedder:
         if progress and done:
             progress(EmbedProgress(texts=done, tokens=0, cached=done))
         if missing:
-            asyncio.run(self._embed_missing(texts, keys, missing, out, progress))
+            with self._guard():
+                asyncio.run(self._embed_missing(texts, keys, missing, out, progress))
         return out
+
+    def _guard(self) -> Any:
+        where = self._base_url or "the Voyage API"
+
+        def unreadable(detail: str) -> ServiceError:
+            return ServiceError(f"{where} sent an answer docsearch cannot read ({detail})")
+
+        return secrets_kept_out((self._key,), unreadable)
 
     async def _embed_missing(
         self,
@@ -302,7 +324,8 @@ class VoyageEmbedder:
         if stored is not None and len(stored) == dim:
             vector = stored
         else:
-            vector = self._query_api(text)
+            with self._guard():
+                vector = self._query_api(text)
             if self.cache is not None:
                 self.cache.put_many(self._identity.name, dim, [(key, vector)])
         self._queries[text] = vector

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from docsearch.embed.voyage import _is_retryable, api_error
-from docsearch.errors import ServiceError, SettingsError
+from docsearch.errors import ServiceError, SettingsError, secrets_kept_out
 from docsearch.retry import Backoff
 
 # From Voyage's reranker documentation (2026): context length per (query + document) pair.
@@ -48,6 +48,16 @@ class VoyageReranker:
         """The API's relevance score for each passage, in the order given."""
         if not passages:
             return []
+        where = self._base_url or "the Voyage API"
+
+        def unreadable(detail: str) -> ServiceError:
+            return ServiceError(f"{where} sent an answer docsearch cannot read ({detail})")
+
+        # The same one door as the embedder's: whatever the server said, the key is scrubbed.
+        with secrets_kept_out((self._key,), unreadable):
+            return self._score(query, passages)
+
+    def _score(self, query: str, passages: list[str]) -> list[float]:
         import voyageai
         from tenacity import Retrying, retry_if_exception, stop_after_attempt
 

@@ -7,7 +7,9 @@ One `LLMClient` does the HTTP, retries and streaming; a `Wire` describes one pro
 Streaming uses server-sent events through httpx-sse. Requests that fail with 429, 5xx, a
 timeout or a dropped connection are retried with backoff (honouring Retry-After); a stream is
 retried only until its first token, so text is never shown twice. Keys live in the client:
-they are never logged, and error messages are scrubbed of them.
+they are never logged, and everything that leaves it (errors of every kind, and the answer's
+own text, in case a server echoes the key into it) is scrubbed of them in `complete` and
+`stream`, the client's only two doors.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import httpx
 
-from docsearch.errors import ServiceError, SettingsError, redact
+from docsearch.errors import ServiceError, SettingsError, StreamRedactor, redact, secrets_kept_out
 from docsearch.retry import Backoff
 
 if TYPE_CHECKING:
@@ -232,6 +234,15 @@ class LLMClient:
     def _url(self) -> str:
         return self.spec.base_url + self.wire.path
 
+    def _guard(self) -> Any:
+        """Around everything the client does: no error leaves it carrying the key."""
+        where = self.spec.base_url
+
+        def unreadable(detail: str) -> LLMError:
+            return LLMError(f"{where} sent an answer docsearch cannot read ({detail})")
+
+        return secrets_kept_out((self.spec.api_key,), unreadable)
+
     def _error(self, exc: BaseException, attempts: int) -> LLMError:
         """Every error leaves the client through here, redacted: a server may echo the key in
         an error body, an SSE error event or anything else it says."""
@@ -239,23 +250,45 @@ class LLMClient:
         if isinstance(exc, LLMError):
             return LLMError(redact(str(exc), self.spec.api_key))
         if isinstance(exc, _StatusError):
-            detail = redact(str(exc), self.spec.api_key)
+            detail = str(exc)
             if exc.status in (401, 403):
                 return LLMError(f"{where} rejected the API key (HTTP {exc.status}): {detail}")
             tries = f" after {attempts} attempts" if _retryable(exc) else ""
             return LLMError(f"{where} answered HTTP {exc.status}{tries}: {detail}")
         return LLMError(f"cannot reach the LLM at {where} after {attempts} attempts ({type(exc).__name__})")
 
-    @staticmethod
-    async def _status_error(response: httpx.Response) -> _StatusError:
+    def _failed(self, exc: Exception) -> LLMError:
+        # Not retried: a bad URL, a redirect loop, a body that does not decode.
+        return LLMError(f"the request to {self.spec.base_url} failed ({type(exc).__name__}: {exc})")
+
+    async def _status_error(self, response: httpx.Response) -> _StatusError:
         raw = (await response.aread()).decode("utf-8", "replace")
         try:
             message = Wire.error_message(json.loads(raw))
         except ValueError:
-            message = raw[:200]
-        return _StatusError(response.status_code, message, response.headers)
+            message = raw
+        # Redacted before it is cut: a cut through the key would leave its first half.
+        message = redact(message, self.spec.api_key)
+        return _StatusError(response.status_code, message[:200], response.headers)
 
     async def complete(self, system: str, user: str, max_tokens: int = 1024) -> Completion:
+        with self._guard():
+            done = await self._complete(system, user, max_tokens)
+        return Completion(redact(done.text, self.spec.api_key), done.usage, done.model)
+
+    async def stream(
+        self, system: str, user: str, max_tokens: int = 1024, usage: Usage | None = None
+    ) -> AsyncIterator[str]:
+        """Yield the answer's text as it arrives; `usage` (if given) is filled in as events say."""
+        redactor = StreamRedactor(self.spec.api_key)
+        with self._guard():
+            async for text in self._stream(system, user, max_tokens, usage):
+                if out := redactor.feed(text):
+                    yield out
+        if rest := redactor.flush():
+            yield rest
+
+    async def _complete(self, system: str, user: str, max_tokens: int) -> Completion:
         body = self.wire.body(self.spec.model, system, user, max_tokens, stream=False)
         headers = self.wire.headers(self.spec.api_key)
         attempt = 0
@@ -278,11 +311,12 @@ class LLMClient:
                     if not _retryable(exc) or attempt > self.max_retries:
                         raise self._error(exc, attempt) from None
                     await asyncio.sleep(self.backoff.delay(attempt, exc))
+                except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                    raise self._failed(exc) from None
 
-    async def stream(
-        self, system: str, user: str, max_tokens: int = 1024, usage: Usage | None = None
+    async def _stream(
+        self, system: str, user: str, max_tokens: int, usage: Usage | None
     ) -> AsyncIterator[str]:
-        """Yield the answer's text as it arrives; `usage` (if given) is filled in as events say."""
         from httpx_sse import SSEError, aconnect_sse
 
         body = self.wire.body(self.spec.model, system, user, max_tokens, stream=True)
@@ -323,6 +357,8 @@ class LLMClient:
                     if started or not _retryable(exc) or attempt > self.max_retries:
                         raise self._error(exc, attempt) from None
                     await asyncio.sleep(self.backoff.delay(attempt, exc))
+                except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                    raise self._failed(exc) from None
 
 
 def client_from_settings(settings: Settings) -> LLMClient | None:
