@@ -308,6 +308,7 @@ def _ask(args: argparse.Namespace) -> int:
 
     if args.top_k is not None and args.top_k < 1:
         raise SettingsError("--top-k must be at least 1")
+    _check_query_length(args.query)
     settings = _settings(args, top_k=args.top_k, rerank=args.rerank)
     llm = None
     if not args.no_summary:
@@ -471,6 +472,16 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_query_length(query: str) -> None:
+    from docsearch.model import MAX_QUERY_CHARS
+
+    n = len(" ".join(query.split()))
+    if n > MAX_QUERY_CHARS:
+        raise InputError(
+            f"the query is {n:,} characters long; docsearch searches at most {MAX_QUERY_CHARS:,}"
+        )
+
+
 def _suggest(args: argparse.Namespace) -> int:
     from docsearch.search.searcher import Searcher
     from docsearch.search.suggest import Suggester
@@ -478,6 +489,7 @@ def _suggest(args: argparse.Namespace) -> int:
 
     if args.limit < 1:
         raise SettingsError("--limit must be at least 1")
+    _check_query_length(args.partial)
     settings = _settings(args)
     suggester = Suggester(IndexReader(settings.index), lambda: Searcher(settings))
     found = suggester.suggest(args.partial, args.limit)

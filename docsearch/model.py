@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+# The longest query searched: no docs-search query is longer, and every stage's cost grows
+# with it (a pasted log file is not a question). `ask`/`suggest` refuse a longer one and the
+# TUI's input stops there; the Searcher cuts one, for any other caller.
+MAX_QUERY_CHARS = 1000
+
 
 @dataclass(frozen=True, slots=True)
 class Fragment:

@@ -155,7 +155,7 @@ def test_index_lists_links_out_of_the_folder_and_never_reads_them(tmp_path):
     index = tmp_path / "idx"
     p = run_docsearch("index", docs, "--index", index)
     assert p.returncode == 0, p.stderr
-    assert "notes.md: symlink to a file outside the indexed folder" in p.stderr
+    assert "notes.md: symlink out of the folder" in p.stderr
     p = run_docsearch("ask", "AWSSECRETACCESSKEY", "--index", index, "--json")
     assert "wJalrXUtnFEMI" not in p.stdout
 
@@ -196,3 +196,10 @@ def test_no_raw_controls_in_json_names_or_summaries(tmp_path):
         out = p.stdout + p.stderr
         assert p.returncode == 0 and not any(c in out for c in (*UNSAFE, "\x1b", "\x07")), args
     assert "two\\nlines.md" in run("ask", "widget newline name", "--index", index).stdout
+
+
+def test_a_query_over_the_limit_is_refused_in_one_line(corpus_index):
+    for command in ("ask", "suggest"):
+        p = run(command, "word " * 300, "--index", corpus_index)
+        assert p.returncode == 3 and p.stdout == ""
+        assert p.stderr == "error: the query is 1,499 characters long; docsearch searches at most 1,000\n"

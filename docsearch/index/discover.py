@@ -116,7 +116,7 @@ def discover(
             if exclude_spec is not None and exclude_spec.match_file(rel + "/"):
                 continue
             if outside(here / d):
-                result.skipped.append(Skipped(rel, "symlink to a folder outside the indexed folder"))
+                result.skipped.append(Skipped(rel, "symlink out of the folder"))
                 continue
             kept.append(d)
         dirnames[:] = kept
@@ -131,7 +131,7 @@ def discover(
             if exclude_spec is not None and exclude_spec.match_file(rel):
                 continue
             if outside(here / name):
-                result.skipped.append(Skipped(rel, "symlink to a file outside the indexed folder"))
+                result.skipped.append(Skipped(rel, "symlink out of the folder"))
                 continue
             _read(here / name, rel, max_file_bytes, result)
     result.documents.sort(key=lambda d: d.path)

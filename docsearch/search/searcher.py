@@ -25,7 +25,7 @@ from typing import TypeVar
 import numpy as np
 
 from docsearch.embed.base import Embedder, check_compatible, pack_sign_bits
-from docsearch.model import Fragment, Hit, SearchResult, Timings
+from docsearch.model import MAX_QUERY_CHARS, Fragment, Hit, SearchResult, Timings
 from docsearch.search.binary import BinaryIndex
 from docsearch.search.features import Signals
 from docsearch.search.fuse import exact_matches, fuse, linear_mix, query_identifiers
@@ -67,9 +67,6 @@ class Candidates:
     corrections: tuple[str, ...] = ()
 
 
-# A query is cut to this many characters: no docs-search query is longer, and every stage's
-# cost grows with it (a pasted log file is not a question).
-MAX_QUERY_CHARS = 1000
 # The exact-identifier bonus for a fragment whose body (not heading) contains the identifier.
 BODY_MENTION = 0.5
 # How many of the best keyword hits get their body checked for the identifier.

@@ -30,6 +30,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from docsearch.errors import DocsearchError, IndexMissingError
+from docsearch.model import MAX_QUERY_CHARS
 from docsearch.present import sanitize, sanitize_line
 
 if TYPE_CHECKING:
@@ -194,7 +195,7 @@ class DocsearchApp(App[None]):
     # --- layout --------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="Search the docs…  (F1: help)", id="query")
+        yield Input(placeholder="Search the docs…  (F1: help)", id="query", max_length=MAX_QUERY_CHARS)
         yield OptionList(id="suggestions")
         with Horizontal(id="main"):
             yield OptionList(id="results")
