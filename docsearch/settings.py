@@ -67,6 +67,9 @@ class Settings:
     chunk_tokens: int = 192
     chunk_overlap: int = 32
     max_file_bytes: int = 2_000_000
+    # A replaced index version stays on disk this long after the commit that replaced it (and as
+    # long as a process still reads it), so a TUI or a running `ask` never loses its files.
+    keep_replaced_minutes: float = 10.0
     batch_size: int = 32
     threads: int = field(default_factory=lambda: min(os.cpu_count() or 1, 4))
     # Where settings came from, for `docsearch status` and error messages.
