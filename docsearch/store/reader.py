@@ -121,9 +121,12 @@ class IndexReader:
         if stamp == self._stamp:
             return False
         try:
-            return read_meta(self.path).commit != self.meta.commit
+            changed = read_meta(self.path).commit != self.meta.commit
         except DocsearchError:
             return True  # gone or damaged: reopening will say what is wrong
+        if not changed:
+            self._stamp = stamp  # rewritten with the same commit (a run that changed nothing)
+        return changed
 
     @contextlib.contextmanager
     def guard(self) -> Iterator[None]:
