@@ -61,11 +61,11 @@ def dump(index: str, qrels: str, out: str) -> None:
     import pyarrow as pa
     from lance.query import MatchQuery
 
-    import docsearch.store.tables as tables
+    import docsearch.store.meta as meta_module
     from docsearch.embed.models import load_query_embedder
 
     settings = Settings.resolve({"index": index})
-    tables.FORMAT_VERSION = read_format(Path(index))  # the lab reads older indexes too
+    meta_module.FORMAT_VERSION = read_format(Path(index))  # the lab reads older indexes too
     reader = IndexReader(Path(index))
     table = reader.fragments.to_table(
         columns=[

@@ -123,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", parents=[common], help="describe the index")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--check", action="store_true", help="verify every table and file of the index (exit 4 if damaged)"
+    )
 
     p = sub.add_parser("models", parents=[common], help="list, download and register embedding models")
     msub = p.add_subparsers(dest="models_command", metavar="ACTION")
@@ -252,11 +255,24 @@ def _index(args: argparse.Namespace) -> int:
         return 0
 
     s = summary
+    from_cache = f", {s.cached} from the embedding cache" if s.cached else ""
     print(
         f"indexed {sanitize_line(s.source)}: {s.files} files, {s.fragments} fragments "
         f"({s.added} added, {s.changed} changed, {s.removed} removed, {s.unchanged} unchanged; "
-        f"{s.embedded} embedded) in {s.seconds:.1f} s"
+        f"{s.embedded} embedded{from_cache}) in {s.seconds:.1f} s"
     )
+    if s.repaired:
+        print(
+            f"warning: the index was damaged ({sanitize(s.repaired[0])}); it was set aside in "
+            f"{sanitize(s.set_aside)} and rebuilt",
+            file=sys.stderr,
+        )
+        for name, root in s.not_reindexed:
+            print(
+                f"warning: source {sanitize(name)} was in the damaged index: add it back with "
+                f"`docsearch index {sanitize(root)} --source {sanitize(name)}`",
+                file=sys.stderr,
+            )
     if s.questions_generated or s.questions_cached or s.questions_failed:
         price = "" if s.llm_cost_usd is None else f", ${s.llm_cost_usd:.4f}"
         print(
@@ -511,6 +527,8 @@ def _status(args: argparse.Namespace) -> int:
     from docsearch.store.tables import IndexReader
 
     settings = _settings(args)
+    if args.check:
+        return _check(settings.index, args.json)
     reader = IndexReader(settings.index)
     meta = reader.meta
     doc = meta.document_model
@@ -561,6 +579,28 @@ def _status(args: argparse.Namespace) -> int:
         print(f"fix        {sanitize(problem)}")
     print(f"updated    {datetime.fromtimestamp(meta.updated).isoformat(timespec='seconds')}")
     return 0
+
+
+def _check(index: Path, as_json: bool) -> int:
+    """`status --check`: every problem of the index, one per line; exit 4 when there is one."""
+    from docsearch.store.verify import verify
+
+    meta, problems = verify(index, "full")
+    roots = sorted({str(s.get("root")) for s in (meta.sources.values() if meta else []) if s.get("root")})
+    fix = f"`docsearch index {roots[0] if len(roots) == 1 else 'DIR'}` sets the index aside and rebuilds it"
+    if as_json:
+        info = {"index": str(index), "ok": not problems, "problems": [str(p) for p in problems]}
+        print(json_text(info | {"fix": fix if problems else None}))
+    else:
+        print(f"index      {sanitize_line(str(index))}")
+        if meta is not None:
+            print(f"fragments  {meta.count} (commit {meta.commit})")
+        print("check      ok: every table and file is as committed" if not problems else "check      DAMAGED")
+        for problem in problems:
+            print(f"problem    {sanitize_line(str(problem))}")
+        if problems:
+            print(f"fix        {sanitize(fix)}")
+    return 4 if problems else 0
 
 
 def _models(args: argparse.Namespace) -> int:

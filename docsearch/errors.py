@@ -37,7 +37,12 @@ class IndexMissingError(DocsearchError):
 
 
 class IndexDamagedError(IndexMissingError):
-    """The index's commit file cannot be parsed; rebuilding is the way out."""
+    """The committed index cannot be read as committed (meta.json, a table, a file);
+    `docsearch index` sets it aside and rebuilds it. `problem` says what is wrong."""
+
+    def __init__(self, message: str, problem: str = "") -> None:
+        super().__init__(message)
+        self.problem = problem or message
 
 
 class IndexFormatError(IndexMissingError):

@@ -75,7 +75,8 @@ def synthetic_judgments(reader: IndexReader, sample: int, seed: int = 0) -> list
     """
     import random
 
-    table = reader.fragments.to_table(columns=["path", "anchor", "content_hash", "held_out_question"])
+    with reader.guard():
+        table = reader.fragments.to_table(columns=["path", "anchor", "content_hash", "held_out_question"])
     rows = table.to_pylist()
     hash_count = Counter(row["content_hash"] for row in rows)
     judged: list[Judged] = []
@@ -191,7 +192,8 @@ def evaluate(
 
 def first_fragments(reader: IndexReader) -> set[tuple[str, str]]:
     """(path, anchor) of each page's first fragment: what a lead judgment (`page#`) means."""
-    table = reader.fragments.to_table(columns=["path", "anchor", "line_start", "part"])
+    with reader.guard():
+        table = reader.fragments.to_table(columns=["path", "anchor", "line_start", "part"])
     first: dict[str, tuple[int, str]] = {}
     for path, anchor, line, part in zip(
         *(table.column(c).to_pylist() for c in table.column_names), strict=True
@@ -207,7 +209,8 @@ def training_queries(
     """Each judged query's candidates as the ranker sees them (features), with the judged
     grade of each (0 when unjudged) and a section number (parts of one section share it)."""
     firsts = first_fragments(searcher.reader)
-    table = searcher.reader.fragments.to_table(columns=["source", "path", "anchor"])
+    with searcher.reader.guard():
+        table = searcher.reader.fragments.to_table(columns=["source", "path", "anchor"])
     sources, paths, anchors = (table.column(c).to_pylist() for c in ("source", "path", "anchor"))
     out: list[TrainingQuery] = []
     for j in judgments:

@@ -157,6 +157,11 @@ class IndexSummary:
     warnings: list[Skipped] = field(default_factory=list)  # read, but with a problem (bad UTF-8)
     skipped: list[Skipped] = field(default_factory=list)  # not read at all
     seconds: float = 0.0
+    # A damaged index this run set aside (in `set_aside`) and rebuilt: what was wrong with it,
+    # and the other sources it held, (name, folder), which this run did not index again.
+    repaired: list[str] = field(default_factory=list)
+    set_aside: str = ""
+    not_reindexed: list[tuple[str, str]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         reasons: dict[str, int] = {}
@@ -187,4 +192,11 @@ class IndexSummary:
             "skipped_files": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "warnings": [{"path": w.path, "reason": w.reason} for w in self.warnings],
             "seconds": round(self.seconds, 3),
+            "repaired": None
+            if not self.repaired
+            else {
+                "problems": self.repaired,
+                "set_aside": self.set_aside,
+                "not_reindexed": [{"source": n, "root": r} for n, r in self.not_reindexed],
+            },
         }

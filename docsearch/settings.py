@@ -76,6 +76,9 @@ class Settings:
     # Follow symlinks whose target is outside the indexed folder (off: such links are skipped
     # and listed, so that a link cannot put a file from elsewhere into the index).
     follow_symlinks: bool = False
+    # A replaced index version stays on disk this long after the commit that replaced it (and as
+    # long as a process still reads it), so a TUI or a running `ask` never loses its files.
+    keep_replaced_minutes: float = 10.0
     batch_size: int = 32
     threads: int = field(default_factory=lambda: min(os.cpu_count() or 1, 4))
     # Where settings came from, for `docsearch status` and error messages.

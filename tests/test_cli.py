@@ -103,7 +103,7 @@ def test_corrupt_index(tmp_path):
     (tmp_path / "idx").mkdir()
     (tmp_path / "idx" / "meta.json").write_text("{not json")
     p = run("ask", "x", "--index", tmp_path / "idx")
-    assert p.returncode == 4 and "unreadable" in p.stderr
+    assert p.returncode == 4 and "is damaged (meta.json is not readable JSON)" in p.stderr
 
 
 def test_model_mismatch_exit_code(tmp_path, corpus_index, embedder):

@@ -193,7 +193,8 @@ def test_damaged_meta_is_rebuilt_by_the_next_index_run(tmp_path, docs, embedder)
     again = Indexer(settings, embedder=embedder).index(docs)
     assert again.added == first.fragments
     assert IndexReader(settings.index).meta.count == first.fragments
-    assert (settings.index / "meta.json.damaged").exists()
+    assert (settings.index / "damaged" / "meta.json").read_text() == "{truncated"  # kept, aside
+    assert again.repaired == ["meta.json is not readable JSON"]
 
 
 def test_index_of_another_format_is_refused_by_search_and_rebuilt_by_index(tmp_path, docs, embedder):

@@ -255,9 +255,9 @@ def test_smallest_keeps_ties_in_position_order():
 
 
 def test_binary_columns_are_read_batch_by_batch_into_the_same_index(searcher, monkeypatch):
-    import docsearch.store.tables as tables
+    import docsearch.store.reader as reader_module
 
-    monkeypatch.setattr(tables, "BINARY_BATCH", 7)  # many batches, a short last one
+    monkeypatch.setattr(reader_module, "BINARY_BATCH", 7)  # many batches, a short last one
     reader = searcher.reader
     ids, columns = reader.load_binary_columns()
     row_ids, rows = reader.load_binary()

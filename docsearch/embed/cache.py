@@ -7,7 +7,8 @@ once its transaction commits) under the user cache dir.
 
 API embedders write each finished request here as soon as it arrives. That is what makes an
 interrupted `docsearch index` resumable: the next run finds those texts cached and only asks
-the API for the rest.
+the API for the rest. Local models go through `CachedEmbedder`, so that rebuilding an index
+(a damaged one that `docsearch index` set aside) repeats no model work either.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from docsearch.cache import connect
+from docsearch.embed.base import Embedder, EmbedProgress, ModelIdentity, ProgressFn
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS embeddings (
@@ -83,3 +85,53 @@ class EmbeddingCache:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+class CachedEmbedder:
+    """A local model's document vectors through the embedding cache.
+
+    Local models cost no money, but a rebuild (a damaged index set aside, a new index folder)
+    would otherwise embed every fragment again: minutes of CPU on a large corpus. `recipe`
+    names everything the vector depends on besides the text (weights, prefix, pooling, length,
+    dimension), so a change to any of them misses the cache instead of returning stale vectors.
+    Queries are not cached here (the embedder keeps its own small in-memory cache).
+    """
+
+    def __init__(self, inner: Embedder, cache: EmbeddingCache, recipe: str) -> None:
+        self.inner = inner
+        self.cache = cache
+        self._recipe = recipe
+
+    @property
+    def identity(self) -> ModelIdentity:
+        return self.inner.identity
+
+    @property
+    def fingerprint(self) -> str:
+        return self.inner.fingerprint
+
+    def embed_documents(self, texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
+        dim = self.identity.dim
+        keys = [cache_key(self._recipe, "document", dim, t) for t in texts]
+        found = self.cache.get_many(keys, dim)
+        out = np.empty((len(texts), dim), dtype=np.float32)
+        todo = []
+        for row, key in enumerate(keys):
+            vector = found.get(key)
+            if vector is not None and len(vector) == dim:
+                out[row] = vector
+            else:
+                todo.append(row)
+        if progress and len(texts) > len(todo):
+            hits = len(texts) - len(todo)
+            progress(EmbedProgress(texts=hits, cached=hits))
+        if todo:
+            vectors = self.inner.embed_documents([texts[r] for r in todo], progress=progress)
+            out[todo] = vectors
+            self.cache.put_many(
+                self.identity.name, dim, [(keys[r], v) for r, v in zip(todo, vectors, strict=True)]
+            )
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.inner.embed_query(text)

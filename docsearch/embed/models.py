@@ -415,7 +415,27 @@ def load_document_embedder(settings: Settings, existing: ModelIdentity | None = 
         if sized is None:
             raise SettingsError(f"{spec.name} cannot produce {dim}-d vectors (it makes {spec.dim}-d)")
         spec = sized
-    return OnnxEmbedder(spec, threads=settings.threads, batch_size=settings.batch_size)
+    return _cached(settings, OnnxEmbedder(spec, threads=settings.threads, batch_size=settings.batch_size))
+
+
+def _cached(settings: Settings, embedder: OnnxEmbedder) -> Embedder:
+    """Document vectors through the embedding cache, keyed by everything they depend on."""
+    from docsearch.embed.cache import CachedEmbedder, EmbeddingCache
+
+    spec = embedder.spec
+    recipe = json.dumps(
+        {
+            "model": spec.name,
+            "weights": embedder.fingerprint,
+            "prefix": spec.document_prefix,
+            "pooling": spec.pooling,
+            "max_length": spec.max_length,
+            "output": spec.output_name,
+            "dim": spec.identity.dim,
+        },
+        sort_keys=True,
+    )
+    return CachedEmbedder(embedder, EmbeddingCache(settings.cache_dir / "embeddings.sqlite"), recipe)
 
 
 def _query_spec(settings: Settings, index_model: ModelIdentity) -> tuple[str, OnnxModelSpec | None]:

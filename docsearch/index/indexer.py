@@ -98,7 +98,10 @@ class Indexer:
 
         embedder = self.embedder_for(_committed_model(self.settings.index))
         identity = embedder.identity
-        with IndexWriter(self.settings.index, identity, embedder.fingerprint) as writer:
+        keep = self.settings.keep_replaced_minutes * 60
+        with IndexWriter(self.settings.index, identity, embedder.fingerprint, keep) as writer:
+            if writer.repaired is not None:
+                self._note_repair(writer, name, summary)
             if writer.meta is not None:
                 self._check_model(writer, embedder)
             existing = writer.existing()
@@ -208,8 +211,10 @@ class Indexer:
 
             report(Progress("write", 0, 1))
             sources = dict(writer.meta.sources) if writer.meta else {}
-            if base_url is None and name in sources:
-                base_url = sources[name].get("base_url")  # kept until given again
+            # A rebuilt damaged index still knows where this source is published.
+            known = writer.repaired.sources if writer.repaired else sources
+            if base_url is None and name in known:
+                base_url = known[name].get("base_url")  # kept until given again
             sources[name] = {
                 "base_url": base_url,
                 "root": str(root),
@@ -354,6 +359,17 @@ class Indexer:
         rewritten = [with_questions(f) for f in unanswered]
         return [with_questions(f) for f in to_write] + [f for f in rewritten if f.questions]
 
+    @staticmethod
+    def _note_repair(writer: IndexWriter, name: str, summary: IndexSummary) -> None:
+        """What the summary says about a damaged index this run set aside and rebuilds."""
+        repair = writer.repaired
+        assert repair is not None
+        summary.repaired = repair.problems
+        summary.set_aside = str(repair.set_aside)
+        summary.not_reindexed = [
+            (source, str(info.get("root", "?"))) for source, info in repair.sources.items() if source != name
+        ]
+
     def _check_model(self, writer: IndexWriter, embedder: Embedder) -> None:
         meta = writer.meta
         assert meta is not None
@@ -370,8 +386,14 @@ class Indexer:
 
 
 def _committed_model(index: Path) -> ModelIdentity | None:
-    """The document model of the committed index at `index`, if one can be read."""
+    """The document model of the committed index at `index`, if one can be read: the model a
+    rebuild of a damaged index uses too, at the size its stored vectors have (a damaged
+    meta.json may say another), so that the embedding cache gives every vector back."""
+    from docsearch.store.verify import stored_dimension
+
     try:
-        return read_meta(index).document_model
+        meta = read_meta(index)
     except IndexMissingError:
         return None
+    dim = stored_dimension(index, meta)
+    return replace(meta.document_model, dim=dim) if dim else meta.document_model

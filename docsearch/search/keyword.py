@@ -182,20 +182,19 @@ class KeywordRetriever:
 
     def _match(
         self, query: str, column: str, limit: int, where: str | None, columns: list[str]
-    ) -> pa.Table | None:
+    ) -> pa.Table:
         from lance.query import MatchQuery
 
-        try:
-            return self._dataset.to_table(
-                columns=columns,
-                full_text_query=MatchQuery(query, column),
-                limit=limit,
-                filter=where,
-                prefilter=where is not None,
-            )
-        except (ValueError, RuntimeError, OSError):
-            # A query of nothing but stop words or punctuation has no terms to match.
-            return None
+        # A query of nothing but stop words or punctuation matches no rows (no error). An
+        # error here is a full-text index that does not read: it must not pass for "no
+        # keyword hits", so it goes up to the reader's guard, which names the damage.
+        return self._dataset.to_table(
+            columns=columns,
+            full_text_query=MatchQuery(query, column),
+            limit=limit,
+            filter=where,
+            prefilter=where is not None,
+        )
 
     def search(self, query: str, limit: int, where: str | None = None) -> KeywordHits:
         """The main field's best `limit` fragments with their BM25 scores.
@@ -206,8 +205,6 @@ class KeywordRetriever:
         if not query.strip() or limit <= 0:
             return KeywordHits.empty()
         main = self._match(query, "kw_all", limit, where, ["id", "heading", "title", "kw_heading", "_score"])
-        if main is None:
-            return KeywordHits.empty()
         headings = [
             h or t
             for h, t in zip(main.column("heading").to_pylist(), main.column("title").to_pylist(), strict=True)

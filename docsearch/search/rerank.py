@@ -39,12 +39,13 @@ class FloatReranker:
             return True
         meta = self._reader.meta
         values = meta.count * meta.document_model.dim
-        if max_bytes is None or values * 4 <= max_bytes:
-            self._all = self._reader.all_vectors(np.float32)
-        elif values * 2 <= max_bytes:
-            self._all = self._reader.all_vectors(np.float16)
-        else:
-            return False
+        with self._reader.guard():
+            if max_bytes is None or values * 4 <= max_bytes:
+                self._all = self._reader.all_vectors(np.float32)
+            elif values * 2 <= max_bytes:
+                self._all = self._reader.all_vectors(np.float16)
+            else:
+                return False
         return True
 
     def scores(self, positions: np.ndarray, expected_ids: np.ndarray, query: np.ndarray) -> np.ndarray:

@@ -92,10 +92,11 @@ class Searcher:
             embedder = load_query_embedder(settings, self.reader.meta.document_model)
         check_compatible(self.reader.meta.document_model, embedder.identity)
         self.embedder = embedder
-        self.binary = BinaryIndex.from_columns(*self.reader.load_binary_columns())
-        self.keyword = KeywordRetriever(self.reader)
-        self.rerank = FloatReranker(self.reader)
-        self.questions = QuestionIndex(self.reader)
+        with self.reader.guard():
+            self.binary = BinaryIndex.from_columns(*self.reader.load_binary_columns())
+            self.keyword = KeywordRetriever(self.reader)
+            self.rerank = FloatReranker(self.reader)
+            self.questions = QuestionIndex(self.reader)
         # Each question row's fragment position, for applying fragment filters to questions.
         self._question_positions = self.binary.positions_of(self.questions.fragment_ids)
         self._columns: dict[str, np.ndarray] = {}
@@ -115,6 +116,11 @@ class Searcher:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)
+        self.reader.close()  # the writer may retire this commit once it is old enough
+
+    def changed(self) -> bool:
+        """Whether `docsearch index` has committed since this searcher opened the index."""
+        return self.reader.changed()
 
     def _column(self, name: str) -> np.ndarray:
         if name not in self._columns:
@@ -191,12 +197,14 @@ class Searcher:
         if not query or k <= 0 or len(self.binary) == 0:
             timings = Timings(total=_ms(t_total))
             return SearchResult(query, [], timings)
-        found = self.gather(query, source, path_prefix, opts, prefix_last)
-        rescorer = self.rescorer() if rescore else None
-        if rescorer is None:
-            return self._present(found, self._rank(found, opts), k, t_total)
-        depth = max(k, self.settings.rerank_depth)
-        return rescore_hits(self._present(found, self._rank(found, opts), depth, t_total), rescorer, k)
+        with self.reader.guard():  # a table that does not read: one line, not a traceback
+            found = self.gather(query, source, path_prefix, opts, prefix_last)
+            rescorer = self.rescorer() if rescore else None
+            if rescorer is None:
+                return self._present(found, self._rank(found, opts), k, t_total)
+            depth = max(k, self.settings.rerank_depth)
+            presented = self._present(found, self._rank(found, opts), depth, t_total)
+        return rescore_hits(presented, rescorer, k)
 
     def rescorer(self) -> Rescorer | None:
         """The cross-encoder `settings.rerank` asks for, loaded on first use; None when off."""
@@ -214,7 +222,12 @@ class Searcher:
     ) -> Candidates:
         """Every stage before the ranking: retrieval by both sides, the float rerank's cosines
         and each candidate's signals (eval --fit learns from these)."""
-        opts = options or self.options
+        with self.reader.guard():
+            return self._gather(query, source, path_prefix, options or self.options, prefix_last)
+
+    def _gather(
+        self, query: str, source: str | None, path_prefix: str | None, opts: SearchOptions, prefix_last: bool
+    ) -> Candidates:
         timings = Timings()
         # Misspelt words get their closest indexed word added, for both retrievers: BM25 needs
         # the right spelling to match at all, and the embedding model reads a misspelt word as

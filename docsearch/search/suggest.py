@@ -112,9 +112,10 @@ class Suggester:
         self._reader = reader
         self._searcher_factory = searcher
         self._searcher: Searcher | None = None
-        table = reader.fragments.to_table(
-            columns=["path", "anchor", "part", "heading", "title", "questions", "hot_links"]
-        )
+        with reader.guard():
+            table = reader.fragments.to_table(
+                columns=["path", "anchor", "part", "heading", "title", "questions", "hot_links"]
+            )
         self._paths = table.column("path").combine_chunks()
         self._anchors = table.column("anchor").combine_chunks()
         heading = pc.fill_null(table.column("heading").combine_chunks(), "")
@@ -188,6 +189,10 @@ class Suggester:
         return len(self._rows)
 
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
+        with self._reader.guard():  # a table that does not read: one line, not a traceback
+            return self._suggest(text, limit)
+
+    def _suggest(self, text: str, limit: int) -> list[Suggestion]:
         query = " ".join(text.split()).lower()
         if not query or limit <= 0:
             return []

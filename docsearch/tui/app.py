@@ -6,7 +6,10 @@ The app is a thin shell over the same `Searcher` the CLI uses:
 - every keystroke starts an exclusive thread worker (a newer keystroke cancels the older
   one), and results carry a sequence number, so a slow old search never overwrites a newer
   one;
-- the preview renders the selected fragment's markdown; document text is sanitized first.
+- the preview renders the selected fragment's markdown; document text is sanitized first;
+- after a `docsearch index` run commits, the next search reopens the index (keeping the model),
+  so results are never older than the last commit; the old commit stays readable meanwhile,
+  because this process holds a lease on it (store/leases.py).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import re
 import shlex
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -29,7 +33,7 @@ from textual.widgets import Footer, Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from docsearch.errors import DocsearchError, IndexMissingError
+from docsearch.errors import DocsearchError, IndexDamagedError, IndexMissingError
 from docsearch.model import MAX_QUERY_CHARS
 from docsearch.present import sanitize, sanitize_line
 
@@ -191,6 +195,9 @@ class DocsearchApp(App[None]):
         self._timings: Timings | None = None
         self.citations: list[Any] = []  # the last summary's valid citations
         self._pause_timer: Any = None  # pending summary-after-a-pause, if configured
+        self._reopen_lock = threading.Lock()  # one search worker reopens a changed index
+        self._retired: Searcher | None = None  # the previous searcher, closed at the next reopen
+        self._reopen_error = ""  # the last reopen failure shown, not repeated per keystroke
 
     # --- layout --------------------------------------------------------------------------
 
@@ -225,18 +232,9 @@ class DocsearchApp(App[None]):
     @work(thread=True, exclusive=True, group="load")
     def _load(self) -> None:
         try:
-            from docsearch.search.searcher import Searcher
-            from docsearch.search.suggest import Suggester
-
-            searcher = self._factory() if self._factory else Searcher(self.settings)
-            suggester = Suggester(searcher.reader)
-            # Every keystroke reranks: hold the float vectors in memory when they fit.
-            searcher.rerank.preload(self.settings.float_memory_mb * 1_000_000)
-            # Warm up while the user reads the screen: the first real keystroke then pays no
-            # one-time costs (ONNX session start, the prefix vocabulary, the first FTS query).
-            searcher.search("docsearch", top_k=1, prefix_last=True)
+            searcher, suggester = self._open()
         except IndexMissingError as exc:
-            self.call_from_thread(self._no_index, exc.message)
+            self.call_from_thread(self._no_index, exc)
             return
         except DocsearchError as exc:
             self.call_from_thread(self.notify, sanitize(exc.message), severity="error", timeout=30)
@@ -244,12 +242,70 @@ class DocsearchApp(App[None]):
             return
         self.call_from_thread(self._loaded, searcher, suggester)
 
-    def _no_index(self, message: str) -> None:
+    def _open(self, embedder: Any = None) -> tuple[Searcher, Suggester]:
+        """A searcher and suggester over the index as committed now, warmed up."""
+        from docsearch.search.searcher import Searcher
+        from docsearch.search.suggest import Suggester
+
+        if self._factory is not None:
+            searcher = self._factory()
+        else:
+            searcher = Searcher(self.settings, embedder=embedder)  # the loaded model, when reopening
+        suggester = Suggester(searcher.reader)
+        # Every keystroke reranks: hold the float vectors in memory when they fit.
+        searcher.rerank.preload(self.settings.float_memory_mb * 1_000_000)
+        # Warm up while the user reads the screen: the first real keystroke then pays no
+        # one-time costs (ONNX session start, the prefix vocabulary, the first FTS query).
+        searcher.search("docsearch", top_k=1, prefix_last=True)
+        return searcher, suggester
+
+    def _current(self) -> tuple[Searcher, Suggester]:
+        """The searcher to use now (in a worker thread): the open one, or, once `docsearch
+        index` has committed since it was opened, a new one over the new commit."""
+        searcher, suggester = self.searcher, self.suggester
+        assert searcher is not None and suggester is not None
+        if not searcher.changed():
+            return searcher, suggester
+        with self._reopen_lock:
+            if self.searcher is not searcher:  # another worker reopened meanwhile
+                assert self.searcher is not None and self.suggester is not None
+                return self.searcher, self.suggester
+            try:
+                fresh, fresh_suggester = self._open(embedder=searcher.embedder)
+            except DocsearchError as exc:
+                # The new commit cannot be opened (being rebuilt, damaged): keep searching the
+                # one this process holds, and say so once.
+                if exc.message != self._reopen_error:
+                    self._reopen_error = exc.message
+                    message = f"the index changed but cannot be reopened: {sanitize(exc.message)}"
+                    self.call_from_thread(self.notify, message, severity="warning", timeout=15)
+                return searcher, suggester
+            self._reopen_error = ""
+            self.searcher, self.suggester = fresh, fresh_suggester
+            # A cancelled worker may still be reading the previous searcher: it is closed (its
+            # lease given back) only at the next reopen.
+            retired, self._retired = self._retired, searcher
+        if retired is not None:
+            retired.close()
+        self.call_from_thread(self._reopened, fresh)
+        return fresh, fresh_suggester
+
+    def _reopened(self, searcher: Searcher) -> None:
+        meta = searcher.reader.meta
+        size = searcher.reader.size_on_disk() / 1e6
+        self._status_tail = f"{meta.count:,} fragments · {size:.1f} MB · {meta.document_model.name}"
+        self.notify(f"the index was updated: {meta.count:,} fragments")
+
+    def _no_index(self, exc: IndexMissingError) -> None:
+        if isinstance(exc, IndexDamagedError):
+            title, what = "The index is damaged", "Repair it: `docsearch index` sets it aside and rebuilds it"
+        else:
+            title, what = "No index to search yet", "Build one from a folder of markdown"
         body = (
-            f"{sanitize(message)}\n\nBuild one from a folder of markdown, then start docsearch again:\n\n"
+            f"{sanitize(exc.message)}\n\n{what}, then start docsearch again:\n\n"
             "    docsearch index ./docs\n    docsearch\n\nPress q to quit."
         )
-        self.push_screen(EmptyIndexScreen("No index to search yet", body))
+        self.push_screen(EmptyIndexScreen(title, body))
 
     def _loaded(self, searcher: Searcher, suggester: Suggester) -> None:
         self.searcher = searcher
@@ -288,13 +344,13 @@ class DocsearchApp(App[None]):
 
     @work(thread=True, exclusive=True, group="search")
     def _search(self, query: str, seq: int, source: str | None) -> None:
-        assert self.searcher is not None and self.suggester is not None
         try:
+            searcher, suggester = self._current()
             # Unless the query ends in a space, its last word is still being typed.
-            result = self.searcher.search(
+            result = searcher.search(
                 query, top_k=self.settings.top_k, source=source, prefix_last=not query.endswith(" ")
             )
-            suggestions = self.suggester.suggest(query, limit=6)
+            suggestions = suggester.suggest(query, limit=6)
         except DocsearchError as exc:
             self.call_from_thread(self.notify, sanitize(exc.message), severity="error")
             return
@@ -394,8 +450,12 @@ class DocsearchApp(App[None]):
 
     @work(thread=True, exclusive=True, group="search")
     def _jump_to(self, s: Suggestion) -> None:
-        assert self.searcher is not None
-        result = self.searcher.search(s.text, top_k=self.settings.top_k)
+        try:
+            searcher, _ = self._current()
+            result = searcher.search(s.text, top_k=self.settings.top_k)
+        except DocsearchError as exc:
+            self.call_from_thread(self.notify, sanitize(exc.message), severity="error")
+            return
         hits = sorted(result.hits, key=lambda h: h.fragment.ref != s.ref)  # the target first
         result.hits = hits
         self.call_from_thread(self._jumped, result)
