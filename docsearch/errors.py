@@ -6,7 +6,8 @@ Exit codes (documented in corpus/cli.md):
   3  bad input (folder missing, no markdown found)
   4  no index, or an index that cannot be read ("run `docsearch index DIR` first")
   5  the index was built with a model the query side cannot match
-  6  a remote service failed (Voyage API, model download) or a download did not verify
+  6  a remote service failed (Voyage API, model download, LLM) or a download did not verify
+  7  the disk refused a write: the index or cache folder is full, read-only or not writable
   130 interrupted (Ctrl-C)
 """
 
@@ -61,6 +62,13 @@ class ServiceError(DocsearchError):
     """A remote service (the Voyage API, a model download) failed or returned something wrong."""
 
     exit_code = 6
+
+
+class StorageError(DocsearchError):
+    """The file system refused a write (no space, read-only, no permission): none of the other
+    codes' fixes (re-run `index`, fix the input, retry the service) helps, so it has its own."""
+
+    exit_code = 7
 
 
 REDACTED = "[redacted]"

@@ -14,13 +14,12 @@ the API for the rest. Local models go through `CachedEmbedder`, so that rebuildi
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from docsearch.cache import connect
+from docsearch.cache import CacheFile
 from docsearch.embed.base import Embedder, EmbedProgress, ModelIdentity, ProgressFn
 
 _SCHEMA = """
@@ -43,48 +42,38 @@ def cache_key(model: str, input_type: str, dim: int, text: str) -> bytes:
 
 
 class EmbeddingCache:
+    """Vectors by cache key. A cache file that cannot be opened or written is a warning and the
+    run goes on without it (docsearch/cache.py `CacheFile`): only work is lost, never a result."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
-        # One connection shared by the embedder's threads, guarded by a lock: writes are
-        # small and SQLite serializes them anyway.
-        self._db = connect(path)
-        self._lock = threading.Lock()
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
+        # One connection shared by the embedder's threads (CacheFile holds the lock).
+        self._file = CacheFile(path, ["PRAGMA synchronous=NORMAL", _SCHEMA])
 
     def get_many(self, keys: Sequence[bytes], dim: int) -> dict[bytes, np.ndarray]:
         found: dict[bytes, np.ndarray] = {}
-        with self._lock:
-            for start in range(0, len(keys), 500):
-                chunk = list(keys[start : start + 500])
-                marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
-                    f"SELECT key, vector FROM embeddings WHERE dim = ? AND key IN ({marks})", [dim, *chunk]
-                )
-                for key, blob in rows:
-                    found[bytes(key)] = np.frombuffer(blob, dtype=np.float32)
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._file.select(
+                f"SELECT key, vector FROM embeddings WHERE dim = ? AND key IN ({marks})", [dim, *chunk]
+            )
+            for key, blob in rows:
+                found[bytes(key)] = np.frombuffer(blob, dtype=np.float32)
         return found
 
-    def put_many(self, model: str, dim: int, items: Iterable[tuple[bytes, np.ndarray]]) -> None:
+    def put_many(self, model: str, dim: int, items: Iterable[tuple[bytes, np.ndarray]]) -> bool:
+        """Store vectors; False when the cache could not take them (already warned)."""
         rows = [(k, model, dim, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items]
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO embeddings (key, model, dim, vector) VALUES (?, ?, ?, ?)", rows
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        sql = "INSERT OR REPLACE INTO embeddings (key, model, dim, vector) VALUES (?, ?, ?, ?)"
+        return self._file.write_many(sql, rows)
 
     def __len__(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT count(*) FROM embeddings").fetchone()[0])
+        rows = self._file.select("SELECT count(*) FROM embeddings", [])
+        return int(rows[0][0]) if rows else 0
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._file.close()
 
 
 class CachedEmbedder:

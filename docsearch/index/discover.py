@@ -11,10 +11,16 @@ text of what is indexed may be shown, or sent to an API, and `notes.md → ~/.aw
 must not be. Only regular files are read, never more than the size limit: a `.md` name on a
 FIFO, a device (`/dev/zero`) or a socket is skipped, and the limit holds while reading, not
 only by the size `stat` reports.
+
+A name that is not valid UTF-8 (a file copied from an old Latin-1 system) cannot be stored or
+shown as text: the file (or folder) is skipped and listed with its bad bytes escaped (`caf\xe9.md`).
+A folder that cannot be listed is listed as skipped too. Text is UTF-8 (a UTF-8 BOM is
+dropped), or UTF-16/UTF-32 when the file starts with their byte-order mark.
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat
 from collections.abc import Iterable
@@ -39,6 +45,46 @@ class Discovery:
     documents: list[Document] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[Skipped] = field(default_factory=list)
+
+
+NOT_UTF8_NAME = "name is not valid UTF-8"
+_BOMS = (  # longest first: the UTF-32-LE mark begins with the UTF-16-LE one
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def utf8(text: str) -> bool:
+    """Whether `text` (a name from the file system, an argument) was valid UTF-8: Python hands
+    undecodable bytes over as lone surrogates, which no encoder, store or terminal accepts."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown(text: str) -> str:
+    """`text` printable whatever it holds: the bytes of a non-UTF-8 name as \\xNN escapes."""
+    return text if utf8(text) else os.fsencode(text).decode("utf-8", "backslashreplace")
+
+
+def nothing_to_index(root: Path, skipped: list[Skipped]) -> str:
+    """The error when no file could be read: why, if files were found and skipped."""
+    pattern = "*.md, *.markdown, *.mdx"
+    if not skipped:
+        return f"no markdown files ({pattern}) found in {root}"
+    reasons: dict[str, int] = {}
+    for sk in skipped:
+        reasons[sk.reason] = reasons.get(sk.reason, 0) + 1
+    why = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    first = skipped[0]
+    return (
+        f"no markdown file in {root} could be indexed: {len(skipped)} skipped ({why}); "
+        f"first: {first.path}: {first.reason}"
+    )
 
 
 def _glob_spec(globs: Iterable[str]) -> pathspec.PathSpec | None:
@@ -88,7 +134,16 @@ def discover(
                 return True
         return False
 
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=None):
+    def unlistable(exc: OSError) -> None:
+        # os.walk skips a folder it cannot list; without this the user never learns of it.
+        where = Path(exc.filename) if exc.filename else root
+        try:
+            rel = where.relative_to(root).as_posix()
+        except ValueError:
+            rel = str(where)
+        result.skipped.append(Skipped(shown(rel), f"unreadable folder ({exc.strerror})"))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unlistable):
         here = Path(dirpath)
         rel_dir = here.relative_to(root).as_posix()
         rel_dir = "" if rel_dir == "." else rel_dir
@@ -115,6 +170,9 @@ def discover(
                 continue
             if exclude_spec is not None and exclude_spec.match_file(rel + "/"):
                 continue
+            if not utf8(d):
+                result.skipped.append(Skipped(shown(rel), f"folder {NOT_UTF8_NAME}"))
+                continue
             if outside(here / d):
                 result.skipped.append(Skipped(rel, "symlink out of the folder"))
                 continue
@@ -129,6 +187,9 @@ def discover(
             if include_spec is not None and not include_spec.match_file(rel):
                 continue
             if exclude_spec is not None and exclude_spec.match_file(rel):
+                continue
+            if not utf8(name):
+                result.skipped.append(Skipped(shown(rel), f"file {NOT_UTF8_NAME}"))
                 continue
             if outside(here / name):
                 result.skipped.append(Skipped(rel, "symlink out of the folder"))
@@ -169,14 +230,16 @@ def _read(path: Path, rel: str, max_file_bytes: int, result: Discovery) -> None:
     if not data.strip():
         result.skipped.append(Skipped(rel, "empty"))
         return
-    if b"\x00" in data[:8192]:
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+    if encoding == "utf-8" and b"\x00" in data[:8192]:
         result.skipped.append(Skipped(rel, "binary"))
         return
     try:
-        text = data.decode("utf-8")
+        text = data.decode(encoding)
     except UnicodeDecodeError:
-        text = data.decode("utf-8", errors="replace")
-        result.warnings.append(Skipped(rel, "invalid UTF-8, decoded with replacement characters"))
+        text = data.decode(encoding, errors="replace")
+        why = f"invalid {encoding.upper()}, decoded with replacement characters"
+        result.warnings.append(Skipped(rel, why))
     if text.startswith("\ufeff"):
         text = text[1:]
     result.documents.append(Document(str(PurePosixPath(rel)), text))

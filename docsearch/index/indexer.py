@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from docsearch.disk import writing
 from docsearch.embed.base import Embedder, EmbedProgress, ModelIdentity
 from docsearch.errors import DocsearchError, IndexMissingError, InputError, ModelMismatchError, SettingsError
 from docsearch.index.chunk import chunk
 from docsearch.index.chunk_cache import ChunkCache, chunk_key
-from docsearch.index.discover import Document, discover
+from docsearch.index.discover import Document, discover, nothing_to_index, shown, utf8
 from docsearch.index.fields import keyword_fields
 from docsearch.index.includes import DocsFolder, may_include
 from docsearch.model import Fragment, IndexSummary, Skipped
@@ -79,7 +80,11 @@ class Indexer:
         if not root.is_dir():
             raise InputError(f"not a folder: {root}")
         root = root.resolve()
+        if not utf8(str(root)):
+            raise InputError(f"the folder's path is not valid UTF-8: {shown(str(root))}; rename it")
         name = source or root.name or "docs"
+        if not utf8(name):
+            raise InputError(f"the source name is not valid UTF-8: {shown(name)}; pass --source NAME")
         summary = IndexSummary(source=name)
 
         llm = self._question_llm()  # a missing LLM fails before any work is done
@@ -89,7 +94,7 @@ class Indexer:
         summary.files = len(found.documents)
         report(Progress("discover", summary.files, summary.files))
         if not found.documents:
-            raise InputError(f"no markdown files (*.md, *.markdown, *.mdx) found in {root}")
+            raise InputError(nothing_to_index(root, found.skipped))
 
         fragments = self._chunk(found.documents, name, report, DocsFolder(root, self.settings.max_file_bytes))
         summary.fragments = len(fragments)
@@ -99,7 +104,11 @@ class Indexer:
         embedder = self.embedder_for(_committed_model(self.settings.index))
         identity = embedder.identity
         keep = self.settings.keep_replaced_minutes * 60
-        with IndexWriter(self.settings.index, identity, embedder.fingerprint, keep) as writer:
+        # A full or read-only disk: one line, exit 7; the committed index is untouched.
+        with (
+            writing("the index", self.settings.index, "nothing was committed (the last index is intact)"),
+            IndexWriter(self.settings.index, identity, embedder.fingerprint, keep) as writer,
+        ):
             if writer.repaired is not None:
                 self._note_repair(writer, name, summary)
             if writer.meta is not None:

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from docsearch.disk import disk_problem
 from docsearch.embed.base import ModelIdentity
 from docsearch.errors import DocsearchError, IndexDamagedError, IndexFormatError
 from docsearch.model import Fragment, KeywordFields
@@ -138,8 +139,8 @@ class IndexWriter:
                         table.restore(committed)
                     self._tables[name] = table
             except Exception as exc:
-                if not is_read_error(exc):
-                    raise
+                if not is_read_error(exc) or disk_problem(exc, self.path):
+                    raise  # a full or read-only disk is not damage: nothing is set aside
                 self._tables = {}
                 self._set_aside(self.meta, [f"the tables do not open for writing: {short_error(exc)}"])
         if self.meta is None:
@@ -199,7 +200,7 @@ class IndexWriter:
         except (DocsearchError, KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:
-            if not is_read_error(exc):
+            if not is_read_error(exc) or disk_problem(exc, self.path):
                 raise
             raise IndexDamagedError(
                 f"the index at {self.path} could not be read while updating it ({short_error(exc)}); "
