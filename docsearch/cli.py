@@ -15,7 +15,7 @@ from typing import Any
 
 from docsearch import __version__
 from docsearch.errors import DocsearchError, InputError, SettingsError
-from docsearch.present import json_text, sanitize, sanitize_line
+from docsearch.present import json_text, sanitize, sanitize_line, warnings_to_stderr
 
 EXIT_INTERRUPTED = 130
 
@@ -158,6 +158,7 @@ def _error(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    warnings_to_stderr()  # a cache that cannot be written: `warning: …`, and the run goes on
     commands = {
         "index": _index,
         "ask": _ask,
@@ -183,6 +184,15 @@ def main(argv: list[str] | None = None) -> int:
         # `docsearch ask … | head`: the reader left; not an error worth a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        from docsearch.disk import os_error_message
+        from docsearch.errors import StorageError
+
+        message = os_error_message(exc)  # a full or read-only disk that no narrower handler named
+        if message is None:
+            raise
+        _error(message)
+        return StorageError.exit_code
 
 
 def _index(args: argparse.Namespace) -> int:
@@ -432,6 +442,10 @@ def _eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     searcher = Searcher(settings)
     searcher.rerank.preload(settings.float_memory_mb * 1_000_000)  # every query reranks
+    if not args.synthetic:
+        from docsearch.inputs import check_id_template
+
+        check_id_template(args.id_template)
     if args.synthetic:
         judgments = synthetic_judgments(searcher.reader, args.sample)
         args.id_template = "{path}#{anchor}"
@@ -484,18 +498,14 @@ def _eval(args: argparse.Namespace) -> int:
     print(header + f"{'Judged@' + str(k):>10} {'p50 ms':>8}")
     for label, sc in rows:
         metrics = f"{sc.ndcg:>9.3f} {sc.recall:>10.3f} {sc.mrr:>8.3f} {sc.judged:>10.3f}"
-        print(f"{label:<34} {metrics} {sc.latency_ms:>8.1f}")
+        print(f"{sanitize_line(label):<34} {metrics} {sc.latency_ms:>8.1f}")  # labels hold file names
     return 0
 
 
 def _check_query_length(query: str) -> None:
-    from docsearch.model import MAX_QUERY_CHARS
+    from docsearch.inputs import check_query
 
-    n = len(" ".join(query.split()))
-    if n > MAX_QUERY_CHARS:
-        raise InputError(
-            f"the query is {n:,} characters long; docsearch searches at most {MAX_QUERY_CHARS:,}"
-        )
+    check_query(query)  # empty (exit 2), too long or not UTF-8 (exit 3)
 
 
 def _suggest(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ Queries without any relevant judgment are skipped for Recall and MRR.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -46,19 +47,29 @@ def load_qrels(path: Path) -> list[Judged]:
     if not path.is_file():
         raise InputError(f"judgments file not found: {path}")
     queries: dict[str, Judged] = {}
-    with open(path, encoding="utf-8", newline="") as f:
-        for n, row in enumerate(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE), 1):
-            if not row or not "".join(row).strip() or row[0].startswith("#"):
-                continue
-            if len(row) != 4:
-                raise InputError(f"{path}:{n}: expected qid, query, doc id, grade separated by tabs")
-            qid, query, doc, grade = (c.strip() for c in row)
-            try:
-                value = int(grade)
-            except ValueError:
-                raise InputError(f"{path}:{n}: grade must be 0, 1 or 2, got {grade!r}") from None
-            judged = queries.setdefault(qid, Judged(qid, query))
-            judged.grades[doc] = max(value, judged.grades.get(doc, 0))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        byte = data[exc.start]
+        raise InputError(f"{path}:{line}: not valid UTF-8 (byte {byte:#04x}); save it as UTF-8") from None
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+    for n, row in enumerate(rows, 1):
+        if not row or not "".join(row).strip() or row[0].startswith("#"):
+            continue
+        if len(row) != 4:
+            raise InputError(f"{path}:{n}: expected qid, query, doc id, grade separated by tabs")
+        qid, query, doc, grade = (c.strip() for c in row)
+        try:
+            value = int(grade)
+        except ValueError:
+            raise InputError(f"{path}:{n}: grade must be 0, 1 or 2, got {grade!r}") from None
+        judged = queries.setdefault(qid, Judged(qid, query))
+        judged.grades[doc] = max(value, judged.grades.get(doc, 0))
     if not queries:
         raise InputError(f"{path} holds no judgments")
     return list(queries.values())

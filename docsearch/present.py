@@ -12,7 +12,9 @@ escapes what `ensure_ascii=False` would let through raw.
 from __future__ import annotations
 
 import json
+import logging
 import re
+import sys
 from typing import Any
 
 from docsearch.model import Hit, SearchResult
@@ -28,19 +30,27 @@ _ESCAPE_RE = re.compile(
     r"|[\u202a-\u202e\u2066-\u2069\u2028\u2029]"  # bidi embeddings, overrides, isolates; separators
 )
 # In JSON strings: what json.dumps(ensure_ascii=False) leaves raw but a terminal acts on.
-_JSON_UNSAFE_RE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_JSON_UNSAFE_RE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _LINE_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
 _WORD_RE = re.compile(r"\w+")
 _MARKUP_RE = re.compile(r"^\s{0,3}(?:[-*+>]|\d+[.)])\s+|[`*_]{1,3}|!?\[([^\]]*)\]\([^)]*\)", re.MULTILINE)
 
 
 def sanitize(text: str) -> str:
-    return _ESCAPE_RE.sub("", text)
+    # A lone surrogate (an undecodable byte of a file name or argument) cannot be printed at
+    # all: writing it raised UnicodeEncodeError. It becomes U+FFFD.
+    return _SURROGATE_RE.sub("\ufffd", _ESCAPE_RE.sub("", text))
 
 
 def sanitize_line(text: str) -> str:
     """A name for one line of output: sanitized, with its line breaks and tabs shown escaped."""
-    return sanitize(text.translate(_LINE_BREAKS))
+    return sanitize(_SURROGATE_RE.sub(_byte_escape, text).translate(_LINE_BREAKS))
+
+
+def _byte_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else "\ufffd"
 
 
 def json_text(value: Any) -> str:
@@ -111,3 +121,20 @@ def render_text(result: SearchResult, color: bool) -> list[object]:
         )
     )
     return out
+
+
+class _WarningLine(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(f"warning: {sanitize_line(record.getMessage())}", file=sys.stderr)
+        except Exception:
+            self.handleError(record)
+
+
+def warnings_to_stderr() -> None:
+    """The CLI's warnings (the `docsearch` logger: a cache that cannot be written) as one
+    `warning: …` line each on stderr; the run goes on."""
+    logger = logging.getLogger("docsearch")
+    if not any(isinstance(h, _WarningLine) for h in logger.handlers):
+        logger.addHandler(_WarningLine(logging.WARNING))
+        logger.propagate = False

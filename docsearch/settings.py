@@ -142,6 +142,48 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"rerank must be off, local or voyage, got {s.rerank!r}")
     if s.voyage_concurrency < 1:
         raise SettingsError("voyage_concurrency must be at least 1")
+    check_index_path(s.index)
+
+
+def check_api_key(variable: str, key: str) -> None:
+    """Refuse a key that cannot go into an HTTP header, where it is about to be used.
+
+    HTTP headers are ASCII: a key pasted with a typographic quote or a non-breaking space made
+    httpx fail with UnicodeEncodeError, reported as a bad answer from the server or, for
+    Voyage, as seven failed connection attempts. The message gives the position, never the key.
+    """
+    for n, char in enumerate(key, 1):
+        if not char.isascii():
+            kind = "a character that is not ASCII"
+        elif not char.isprintable() or char.isspace():
+            kind = "a space or control character"
+        else:
+            continue
+        raise SettingsError(
+            f"{variable} holds {kind} (character {n} of {len(key)}): API keys are plain ASCII; "
+            "copy it again from the provider's page"
+        )
+
+
+# Characters LanceDB cannot have in a table path: it parses the path as a URL, so `?` starts
+# a query string (the tables land in another folder and cannot be found again), and its path
+# parser refuses ASCII control characters (TAB, ESC) after creating the first folders.
+_UNUSABLE_IN_INDEX_PATH = {"?": "'?'"} | {chr(c): f"control character {c:#04x}" for c in (*range(32), 127)}
+
+
+def check_index_path(index: Path) -> None:
+    """Refuse an index folder LanceDB could not use, before anything is created there."""
+    text = str(index.expanduser().absolute())
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SettingsError("the index folder's path is not valid UTF-8: choose another --index") from None
+    bad = next((c for c in text if c in _UNUSABLE_IN_INDEX_PATH), None)
+    if bad is not None:
+        raise SettingsError(
+            f"the index folder's path holds {_UNUSABLE_IN_INDEX_PATH[bad]}, which LanceDB cannot "
+            "store tables under: choose another --index"
+        )
 
 
 def _default_cache_dir() -> Path:

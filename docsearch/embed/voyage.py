@@ -32,6 +32,7 @@ from docsearch.errors import (
     secrets_kept_out,
 )
 from docsearch.retry import Backoff
+from docsearch.settings import check_api_key
 
 VOYAGE_SPACE = "voyage-4"
 MAX_TEXTS_PER_REQUEST = 1000
@@ -181,6 +182,7 @@ class VoyageEmbedder:
                 f"{self._identity.name} runs through the Voyage API: set VOYAGE_API_KEY "
                 "(or use a local model, e.g. --doc-model minilm-l6-v2)"
             )
+        check_api_key("VOYAGE_API_KEY", self._key)
 
     def cost_usd(self, tokens: int) -> float:
         return tokens * self.info.usd_per_million_tokens / 1e6

@@ -13,6 +13,7 @@ from typing import Any
 from docsearch.embed.voyage import _is_retryable, api_error
 from docsearch.errors import ServiceError, SettingsError, secrets_kept_out
 from docsearch.retry import Backoff
+from docsearch.settings import check_api_key
 
 # From Voyage's reranker documentation (2026): context length per (query + document) pair.
 VOYAGE_RERANKERS = {"rerank-2.5": 32_000, "rerank-2.5-lite": 32_000}
@@ -35,6 +36,7 @@ class VoyageReranker:
             raise SettingsError(f"unknown Voyage reranker {model!r}: use one of {known}")
         if not api_key:
             raise SettingsError("rerank = voyage runs through the Voyage API: set VOYAGE_API_KEY")
+        check_api_key("VOYAGE_API_KEY", api_key)
         self.name = model
         self._key = api_key
         self._base_url = base_url or None

@@ -24,6 +24,7 @@ import httpx
 
 from docsearch.errors import ServiceError, SettingsError, StreamRedactor, redact, secrets_kept_out
 from docsearch.retry import Backoff
+from docsearch.settings import check_api_key
 
 if TYPE_CHECKING:
     from docsearch.settings import Settings
@@ -211,6 +212,7 @@ def parse_llm(value: str, base_url: str = "", anthropic_key: str = "", openai_ke
         raise SettingsError("llm anthropic:… needs ANTHROPIC_API_KEY in the environment")
     if provider == "openai" and not key and not base_url:
         raise SettingsError("llm openai:… needs OPENAI_API_KEY, or DOCSEARCH_LLM_BASE_URL for a local server")
+    check_api_key("ANTHROPIC_API_KEY" if provider == "anthropic" else "OPENAI_API_KEY", key)
     return LLMSpec(provider, model, (base_url or WIRES[provider].default_base_url).rstrip("/"), key)  # type: ignore[arg-type]
 
 
