@@ -22,6 +22,7 @@ Which model embeds what (settings "" = automatic):
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ MODEL_METADATA = "docsearch-model.json"
 REGISTRY_FILE = "registry.json"
 
 Kind = Literal["builtin", "download", "api"]
+
+log = logging.getLogger("docsearch.models")
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +341,47 @@ def register_folder(
     return spec
 
 
+def remember_folder(store: ModelStore, folder: Path) -> OnnxModelSpec:
+    """A model folder given as `--doc-model PATH`, registered under the name in its metadata.
+
+    The index records the model by name (meta.json's document model), and every later command
+    finds models by name: a plain re-index, `ask`, `status` and the TUI failed with "unknown
+    model" when the name had come from a folder. Registering it, as `docsearch models add`
+    would, is what makes the name mean that folder from then on (it is listed and can be
+    removed like any added model); the index keeps pinning the weights' hash, so another
+    folder under the same name is refused at the next run. A name that already means another
+    model is refused rather than silently taken over.
+    """
+    folder = folder.expanduser().resolve()
+    spec = spec_from_folder(folder)
+    entry = store.registry().get(spec.name)
+    if entry is not None and Path(entry["path"]) == folder:
+        return register_folder(store, folder)  # the same folder again: refresh its metadata
+    owner = (
+        f"registered from {entry['path']}"
+        if entry is not None
+        else "a model docsearch knows"
+        if spec.name in KNOWN
+        else "a pulled model"
+        if store.pulled(spec.name)
+        else None
+    )
+    if owner is not None:
+        raise SettingsError(
+            f"the model folder {folder} calls itself {spec.name}, which is already {owner}: "
+            f"register it under another name with `docsearch models add {folder} --name NEW` "
+            "and index with --doc-model NEW"
+        )
+    try:
+        return register_folder(store, folder)
+    except OSError as exc:
+        # A read-only cache dir: this run works from the folder, the next needs --doc-model again.
+        log.warning(
+            "model %s could not be registered (%s): give --doc-model %s again", spec.name, exc, folder
+        )
+        return spec
+
+
 def unregister(store: ModelStore, name: str) -> bool:
     """Forget an added folder or delete a pulled model; False if neither exists."""
     import shutil
@@ -406,7 +450,13 @@ def load_document_embedder(settings: Settings, existing: ModelIdentity | None = 
     if name in VOYAGE_MODELS:
         dim = settings.voyage_dimension or (existing.dim if same and existing else 0)
         return _voyage(settings, name, dim or VOYAGE_MODELS[name].default_dimension)
-    spec = _local_or_folder(ModelStore(settings.cache_dir), name)
+    store = ModelStore(settings.cache_dir)
+    # A path (`./my-model`, `/opt/models/x`) is a folder, whatever it is called; a bare name is
+    # a model name first, and a folder of that name in the working directory only after.
+    as_path = os.sep in name or name.startswith("~")
+    spec = None if as_path else store.local_spec(name)
+    if spec is None and Path(name).expanduser().is_dir():
+        spec = remember_folder(store, Path(name))
     if spec is None:
         raise _unknown(name)
     dim = settings.voyage_dimension or (existing.dim if same and existing else 0)

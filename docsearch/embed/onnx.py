@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from tokenizers import Encoding
 
 from docsearch.embed.base import EmbedProgress, ModelIdentity, ProgressFn, normalize
+from docsearch.errors import SettingsError
 
 Pooling = Literal["mean", "cls", "last"]
 
@@ -150,6 +151,14 @@ class OnnxEmbedder:
         out = np.asarray(out, dtype=np.float32)
         if out.ndim == 3:
             out = self._pool(out, mask)
+        if out.ndim != 2 or out.shape[-1] != self.spec.dim:
+            # A model folder's metadata that lies about the size ended in a numpy broadcast
+            # traceback half-way through an index run.
+            made = "x".join(map(str, out.shape[1:])) or "scalar"
+            raise SettingsError(
+                f"model {self.spec.name} makes {made}-d vectors, but its metadata says {self.spec.dim}-d: "
+                f'correct "dim" in its docsearch-model.json (and `docsearch models add` it again)'
+            )
         if self.spec.output_dim:
             out = out[:, : self.spec.output_dim]
         return normalize(out)
