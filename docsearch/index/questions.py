@@ -21,7 +21,7 @@ from pathlib import Path
 
 from docsearch.cache import TextStore
 from docsearch.errors import DocsearchError
-from docsearch.llm.client import LLMClient, Usage
+from docsearch.llm.client import LLMAuthError, LLMClient, Usage
 from docsearch.llm.summary import escape_fragment, prompt
 from docsearch.model import Fragment
 
@@ -103,8 +103,9 @@ def split_held_out(questions: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
 
 def fragment_message(fragment: Fragment) -> str:
     text = escape_fragment(fragment.text[:MAX_FRAGMENT_CHARS])
-    crumbs = " › ".join(fragment.breadcrumb).replace('"', "'")
-    return f'<fragment path="{fragment.ref}" breadcrumb="{crumbs}">\n{text}\n</fragment>'
+    crumbs = escape_fragment(" › ".join(fragment.breadcrumb).replace('"', "'"))
+    ref = escape_fragment(fragment.ref.replace('"', "'"))
+    return f'<fragment path="{ref}" breadcrumb="{crumbs}">\n{text}\n</fragment>'
 
 
 class QuestionGenerator:
@@ -153,6 +154,10 @@ class QuestionGenerator:
                 for _attempt in range(2):  # one more try when the answer cannot be parsed
                     try:
                         done = await self.client.complete(system, fragment_message(f), max_tokens=400)
+                    except LLMAuthError:
+                        # A refused key refuses every fragment: stop the run (exit 6) instead
+                        # of one warning per fragment and exit 0.
+                        raise
                     except DocsearchError as exc:
                         why = exc.message  # the client has already retried transient errors
                         break

@@ -68,6 +68,28 @@ class LLMError(ServiceError):
     pass
 
 
+class LLMAuthError(LLMError):
+    """The server refused the key (HTTP 401/403): every further request would be refused too."""
+
+
+def _tokens(value: Any) -> int:
+    """A token count from a server's `usage`; 0 for anything that is not a count. Usage only
+    prices a run: a server that sends "n/a" there should not lose the answer it came with."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return max(value, 0)
+    if isinstance(value, float) and value.is_integer():
+        return max(int(value), 0)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return 0
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 class _StatusError(Exception):
     """An HTTP error answer; carries the headers so that Backoff can read Retry-After."""
 
@@ -135,22 +157,29 @@ class AnthropicWire(Wire):
         }
 
     def parse(self, data: dict[str, Any]) -> tuple[str, Usage]:
-        text = "".join(b.get("text", "") for b in data.get("content", []) if b.get("type") == "text")
-        u = data.get("usage") or {}
-        return text, Usage(int(u.get("input_tokens", 0)), int(u.get("output_tokens", 0)))
+        content = data.get("content")
+        if not isinstance(content, list):
+            raise LLMError("the answer has no content list")
+        text = "".join(
+            str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("type") == "text"
+        )
+        u = _dict(data.get("usage"))
+        return text, Usage(_tokens(u.get("input_tokens")), _tokens(u.get("output_tokens")))
 
     def event(self, name: str, data: dict[str, Any], usage: Usage) -> str:
         kind = data.get("type", name)
         if kind == "message_start":
-            u = (data.get("message") or {}).get("usage") or {}
-            usage.input_tokens = int(u.get("input_tokens", 0))
-            usage.output_tokens = int(u.get("output_tokens", 0))
+            u = _dict(_dict(data.get("message")).get("usage"))
+            usage.input_tokens = _tokens(u.get("input_tokens"))
+            usage.output_tokens = _tokens(u.get("output_tokens"))
         elif kind == "content_block_delta":
-            delta = data.get("delta") or {}
+            delta = _dict(data.get("delta"))
             if delta.get("type") == "text_delta":
                 return str(delta.get("text", ""))
         elif kind == "message_delta":
-            usage.output_tokens = int((data.get("usage") or {}).get("output_tokens", usage.output_tokens))
+            u = _dict(data.get("usage"))
+            if "output_tokens" in u:
+                usage.output_tokens = _tokens(u["output_tokens"])
         elif kind == "error":
             raise LLMError(f"the LLM stream failed: {self.error_message(data)}")
         return ""
@@ -178,21 +207,25 @@ class OpenAIWire(Wire):
         return body
 
     def parse(self, data: dict[str, Any]) -> tuple[str, Usage]:
-        choices = data.get("choices") or [{}]
-        text = str(((choices[0] or {}).get("message") or {}).get("content") or "")
-        u = data.get("usage") or {}
-        return text, Usage(int(u.get("prompt_tokens", 0)), int(u.get("completion_tokens", 0)))
+        choices = data.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            raise LLMError("the answer's choices are not a list of objects")
+        text = str(_dict(choices[0].get("message")).get("content") or "")
+        u = _dict(data.get("usage"))
+        return text, Usage(_tokens(u.get("prompt_tokens")), _tokens(u.get("completion_tokens")))
 
     def event(self, name: str, data: dict[str, Any], usage: Usage) -> str:
         if "error" in data:
             raise LLMError(f"the LLM stream failed: {self.error_message(data)}")
-        u = data.get("usage")
+        u = _dict(data.get("usage"))
         if u:
-            usage.input_tokens = int(u.get("prompt_tokens", 0))
-            usage.output_tokens = int(u.get("completion_tokens", 0))
-        choices = data.get("choices") or []
-        if choices:
-            return str((choices[0].get("delta") or {}).get("content") or "")
+            usage.input_tokens = _tokens(u.get("prompt_tokens"))
+            usage.output_tokens = _tokens(u.get("completion_tokens"))
+        choices = data.get("choices")
+        if isinstance(choices, list) and choices:
+            if not isinstance(choices[0], dict):
+                raise ValueError("choices[0] is not an object")  # counted as a malformed event
+            return str(_dict(choices[0].get("delta")).get("content") or "")
         return ""
 
     def is_end(self, raw: str) -> bool:
@@ -250,11 +283,11 @@ class LLMClient:
         an error body, an SSE error event or anything else it says."""
         where = self.spec.base_url
         if isinstance(exc, LLMError):
-            return LLMError(redact(str(exc), self.spec.api_key))
+            return type(exc)(redact(str(exc), self.spec.api_key))
         if isinstance(exc, _StatusError):
             detail = str(exc)
             if exc.status in (401, 403):
-                return LLMError(f"{where} rejected the API key (HTTP {exc.status}): {detail}")
+                return LLMAuthError(f"{where} rejected the API key (HTTP {exc.status}): {detail}")
             tries = f" after {attempts} attempts" if _retryable(exc) else ""
             return LLMError(f"{where} answered HTTP {exc.status}{tries}: {detail}")
         return LLMError(f"cannot reach the LLM at {where} after {attempts} attempts ({type(exc).__name__})")
@@ -302,9 +335,17 @@ class LLMClient:
                     if response.status_code != 200:
                         raise await self._status_error(response)
                     try:
-                        text, usage = self.wire.parse(response.json())
-                    except (ValueError, AttributeError, TypeError):
+                        data = response.json()
+                    except ValueError:
                         raise LLMError(f"{self.spec.base_url} did not answer valid JSON") from None
+                    if not isinstance(data, dict):
+                        raise LLMError(f"{self.spec.base_url} answered JSON that is not an object")
+                    try:
+                        text, usage = self.wire.parse(data)
+                    except LLMError as exc:
+                        raise LLMError(
+                            f"{self.spec.base_url} sent an answer docsearch cannot read ({exc})"
+                        ) from None
                     self.usage.add(usage)
                     return Completion(text, usage, self.spec.model)
                 except LLMError as exc:
@@ -344,7 +385,11 @@ class LLMClient:
                             if not isinstance(data, dict):
                                 self.malformed_events += 1
                                 continue
-                            text = self.wire.event(sse.event, data, usage)
+                            try:
+                                text = self.wire.event(sse.event, data, usage)
+                            except ValueError:
+                                self.malformed_events += 1
+                                continue
                             if text:
                                 started = True
                                 yield text

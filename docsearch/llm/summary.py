@@ -57,9 +57,15 @@ class Summary:
         }
 
 
+# Anything a model could read as a fragment tag: `</fragment>`, `</FRAGMENT >`, `< /Fragment`,
+# `<fragment n="9">`. Models read tags case- and space-insensitively, so the escape must too.
+_TAG_RE = re.compile(r"<(\s*/?\s*fragment)", re.IGNORECASE)
+
+
 def escape_fragment(text: str) -> str:
-    # A fragment cannot close its own delimiter and pose as the instructions after it.
-    return text.replace("</fragment>", "</ fragment>")
+    """A fragment cannot close its own delimiter (or open a new one) and pose as the
+    instructions after it: the `<` of every fragment-like tag becomes `&lt;`."""
+    return _TAG_RE.sub(r"&lt;\1", text)
 
 
 def build_user_message(question: str, hits: Sequence[Hit]) -> str:
@@ -68,7 +74,8 @@ def build_user_message(question: str, hits: Sequence[Hit]) -> str:
         f = hit.fragment
         text = f.text if len(f.text) <= MAX_FRAGMENT_CHARS else f.text[:MAX_FRAGMENT_CHARS] + " …"
         crumbs = " › ".join(f.breadcrumb)
-        ref, crumbs = escape_fragment(f.ref), escape_fragment(crumbs)
+        # Quotes too: a `"` in a file name would end the attribute early.
+        ref, crumbs = escape_fragment(f.ref.replace('"', "'")), escape_fragment(crumbs.replace('"', "'"))
         parts.append(f'<fragment n="{n}" ref="{ref}" breadcrumb="{crumbs}">')
         parts.append(escape_fragment(text))
         parts.append("</fragment>")
