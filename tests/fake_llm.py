@@ -34,6 +34,13 @@ ECHO_FAULTS = (
     "echo-usage",  # token counts replaced by the key (int() of it fails, quoting it)
     "echo-answer",  # the answer's own text holds the key, streamed 3 characters at a time
 )
+# Answers wrong in shape, not in text: docsearch keeps the answer when only the token counts
+# are unreadable, and says in one line what is wrong otherwise.
+SHAPE_FAULTS = (
+    "usage-text",  # token counts are words ("many"), as a sloppy proxy might send
+    "choices-strings",  # OpenAI: choices is a list of strings, not objects (Anthropic: content)
+    "choices-object",  # OpenAI: choices is one object, not a list (Anthropic: content)
+)
 
 
 @dataclass
@@ -148,6 +155,8 @@ class FakeLLM(ServedFake):
                 usage_out: int | str = len(text.split())
                 if kind == "echo-usage":
                     usage_in = usage_out = sent
+                if kind == "usage-text":
+                    usage_in = usage_out = "many"
                 request.status = 200
                 if not body.get("stream"):
                     if anthropic:
@@ -158,7 +167,7 @@ class FakeLLM(ServedFake):
                                 "type": "message",
                                 "role": "assistant",
                                 "model": body["model"],
-                                "content": [{"type": "text", "text": text}],
+                                "content": _shaped(kind, [{"type": "text", "text": text}]),
                                 "stop_reason": "end_turn",
                                 "usage": {"input_tokens": usage_in, "output_tokens": usage_out},
                             },
@@ -169,13 +178,16 @@ class FakeLLM(ServedFake):
                             "id": "chatcmpl-fake",
                             "object": "chat.completion",
                             "model": body["model"],
-                            "choices": [
-                                {
-                                    "index": 0,
-                                    "message": {"role": "assistant", "content": text},
-                                    "finish_reason": "stop",
-                                }
-                            ],
+                            "choices": _shaped(
+                                kind,
+                                [
+                                    {
+                                        "index": 0,
+                                        "message": {"role": "assistant", "content": text},
+                                        "finish_reason": "stop",
+                                    }
+                                ],
+                            ),
                             "usage": {
                                 "prompt_tokens": usage_in,
                                 "completion_tokens": usage_out,
@@ -240,7 +252,7 @@ class FakeLLM(ServedFake):
                             {
                                 "type": "content_block_delta",
                                 "index": 0,
-                                "delta": {"type": "text_delta", "text": piece},
+                                "delta": _shaped(kind, {"type": "text_delta", "text": piece}),
                             },
                             "content_block_delta",
                         )
@@ -249,7 +261,9 @@ class FakeLLM(ServedFake):
                             {
                                 "id": "chatcmpl-fake",
                                 "object": "chat.completion.chunk",
-                                "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+                                "choices": _shaped(
+                                    kind, [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]
+                                ),
                             }
                         )
                 if anthropic:
@@ -282,6 +296,14 @@ class FakeLLM(ServedFake):
         self._server = serve(Handler, self.port)
         return self
 
+
+def _shaped(kind: str, value: object) -> object:
+    """`value` (a list of choices or content blocks, or a delta) bent by a SHAPE_FAULT."""
+    if kind == "choices-strings":
+        return [json.dumps(v) for v in value] if isinstance(value, list) else json.dumps(value)
+    if kind == "choices-object":
+        return value[0] if isinstance(value, list) else [value]
+    return value
 
 
 def heuristic_respond(system: str, user: str) -> str:

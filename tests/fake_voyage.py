@@ -14,7 +14,8 @@ Response: {"object": "list", "data": [{"index": i, "relevance_score": s}] (best 
 Its relevance score is the share of the query's words found in the document (`overlap`).
 
 It enforces the real limits (1000 texts, the per-model token budget) and can inject faults
-one request at a time: 429 with Retry-After, 500, a slow answer, a dropped connection.
+one request at a time: 429 with Retry-After, 500, a slow answer, a dropped connection, the
+ECHO_FAULTS that quote the key, and MALFORMED_FAULTS (ragged or string vectors).
 
 Its vectors come from the offline local model, truncated (and re-normalized) or zero-padded to
 the requested dimension. So "documents from the API" and "queries from a local model of the
@@ -78,6 +79,13 @@ ECHO_FAULTS = (
     "echo-header",  # 429 with the key in the request-id header (voyageai quotes that one)
     "echo-redirect",  # a redirect to a URL carrying the key, whose 404 quotes the URL
     "echo-malformed",  # a 200 whose vectors and token count are the key
+)
+# A 200 whose answer is wrong in shape: docsearch must say so in one line, never store it.
+MALFORMED_FAULTS = (
+    "ragged",  # the last vector is one value short
+    "string-vectors",  # every vector is a string ("[0.1, 0.2, …]") instead of numbers
+    "string-values",  # the numbers are strings ("0.1")
+    "short-count",  # one vector fewer than texts
 )
 
 
@@ -250,13 +258,22 @@ class FakeVoyage(ServedFake):
                 if dim not in DIMENSIONS:
                     return reply(400, {"detail": f"output_dimension {dim} is not supported."})
                 vectors = fit_dimension(np.asarray(fake.embed(texts), dtype=np.float32), dim)
+                rows: list = [v.tolist() for v in vectors]
+                kind = fault.kind if fault is not None else ""
+                if kind == "ragged":
+                    rows[-1] = rows[-1][:-1]
+                elif kind == "string-vectors":
+                    rows = [json.dumps(r) for r in rows]
+                elif kind == "string-values":
+                    rows = [[str(x) for x in r] for r in rows]
+                elif kind == "short-count":
+                    rows = rows[:-1]
                 reply(
                     200,
                     {
                         "object": "list",
                         "data": [
-                            {"object": "embedding", "embedding": v.tolist(), "index": i}
-                            for i, v in enumerate(vectors)
+                            {"object": "embedding", "embedding": r, "index": i} for i, r in enumerate(rows)
                         ],
                         "model": model,
                         "usage": {"total_tokens": tokens},

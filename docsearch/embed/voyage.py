@@ -299,7 +299,7 @@ class VoyageEmbedder:
         return self._vectors(result, len(texts)), int(result.total_tokens)
 
     def _vectors(self, result: Any, n: int) -> np.ndarray:
-        vectors = np.asarray(result.embeddings, dtype=np.float32)
+        vectors = self._checked(result.embeddings, n)
         if vectors.shape != (n, self._identity.dim):
             raise ServiceError(
                 f"the Voyage API returned vectors of shape {vectors.shape}, "
@@ -309,6 +309,26 @@ class VoyageEmbedder:
         # The API returns unit vectors; normalizing again costs nothing and guards the
         # dot-product-equals-cosine assumption the rerank relies on.
         return normalize(vectors)
+
+    def _checked(self, embeddings: Any, n: int) -> np.ndarray:
+        """The answer's vectors as float32 [n, dim], or a ServiceError that says what is wrong
+        with them: rows of different lengths (ragged) or values that are not numbers."""
+        dim = self._identity.dim
+        if not isinstance(embeddings, list) or len(embeddings) != n:
+            got = len(embeddings) if isinstance(embeddings, list) else type(embeddings).__name__
+            raise ServiceError(f"the Voyage API returned {got} vectors for {n} texts")
+        for row, vector in enumerate(embeddings):
+            if not isinstance(vector, list) or len(vector) != dim:
+                size = f"{len(vector)} values" if isinstance(vector, list) else type(vector).__name__
+                raise ServiceError(f"the Voyage API returned a vector of {size} (row {row}), expected {dim}")
+            if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in vector):
+                raise ServiceError(
+                    f"the Voyage API returned a vector holding values that are not numbers (row {row})"
+                )
+        vectors = np.asarray(embeddings, dtype=np.float32)
+        if not np.isfinite(vectors).all():
+            raise ServiceError("the Voyage API returned a vector holding NaN or infinite values")
+        return vectors
 
     def _error(self, exc: BaseException) -> DocsearchError:
         return api_error(exc, self._key, self._base_url or "the Voyage API", self.max_retries + 1)

@@ -173,7 +173,9 @@ class AnthropicWire(Wire):
             usage.input_tokens = _tokens(u.get("input_tokens"))
             usage.output_tokens = _tokens(u.get("output_tokens"))
         elif kind == "content_block_delta":
-            delta = _dict(data.get("delta"))
+            delta = data.get("delta")
+            if not isinstance(delta, dict):
+                raise ValueError("the delta is not an object")  # counted as a malformed event
             if delta.get("type") == "text_delta":
                 return str(delta.get("text", ""))
         elif kind == "message_delta":
@@ -370,6 +372,7 @@ class LLMClient:
             while True:
                 attempt += 1
                 started = False
+                malformed = self.malformed_events
                 try:
                     async with aconnect_sse(client, "POST", self._url, json=body, headers=headers) as source:
                         if source.response.status_code != 200:
@@ -394,6 +397,12 @@ class LLMClient:
                                 started = True
                                 yield text
                     self.usage.add(usage)
+                    if not started and self.malformed_events > malformed:
+                        # Nothing but unreadable events: an empty answer would hide that.
+                        bad = self.malformed_events - malformed
+                        raise LLMError(
+                            f"{self.spec.base_url} sent {bad} stream events docsearch cannot read and no text"
+                        )
                     return
                 except SSEError:
                     raise LLMError(f"{self.spec.base_url} did not answer with an event stream") from None
