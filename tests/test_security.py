@@ -74,6 +74,9 @@ def test_llm_errors_never_carry_an_echoed_key(echo_llm, provider, fault):
         assert not leaks(seen), (fault, name, seen)
         if fault == "echo-answer":
             assert seen.startswith("The key you sent is ") and "[redacted], it seems." in seen
+        elif fault == "echo-usage":
+            # Token counts that are not numbers are read as 0 (issue 12.8): the answer stands.
+            assert seen == "An answer [1]."
         elif fault == "echo-event" and name == "complete":
             assert seen == "An answer [1]."  # only streams have error events
         else:

@@ -160,9 +160,9 @@ class AnthropicWire(Wire):
         content = data.get("content")
         if not isinstance(content, list):
             raise LLMError("the answer has no content list")
-        text = "".join(
-            str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("type") == "text"
-        )
+        if not all(isinstance(b, dict) for b in content):
+            raise LLMError("the answer's content blocks are not objects")
+        text = "".join(str(b.get("text", "")) for b in content if b.get("type") == "text")
         u = _dict(data.get("usage"))
         return text, Usage(_tokens(u.get("input_tokens")), _tokens(u.get("output_tokens")))
 
@@ -224,7 +224,9 @@ class OpenAIWire(Wire):
             usage.input_tokens = _tokens(u.get("prompt_tokens"))
             usage.output_tokens = _tokens(u.get("completion_tokens"))
         choices = data.get("choices")
-        if isinstance(choices, list) and choices:
+        if choices is not None and not isinstance(choices, list):
+            raise ValueError("choices is not a list")  # counted as a malformed event
+        if choices:
             if not isinstance(choices[0], dict):
                 raise ValueError("choices[0] is not an object")  # counted as a malformed event
             return str(_dict(choices[0].get("delta")).get("content") or "")
