@@ -127,6 +127,10 @@ class CachedEmbedder:
     def fingerprint(self) -> str:
         return self.inner.fingerprint
 
+    @property
+    def centers_binary(self) -> bool:
+        return bool(getattr(self.inner, "centers_binary", False))
+
     def embed_documents(self, texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
         dim = self.identity.dim
         keys = [cache_key(self._recipe, "document", dim, t) for t in texts]
