@@ -131,8 +131,8 @@ class IndexWriter:
             if problems:
                 self._set_aside(meta, problems)
             else:
-                self.meta = meta
-                if meta.binary_center is not None:
+                self.meta = meta  # None: another format's index, rebuilt from nothing
+                if meta is not None and meta.binary_center is not None:
                     # The committed bits were taken around this centre: new rows must be too.
                     self.center = np.asarray(meta.binary_center, dtype=np.float32)
         if self.meta is not None:
