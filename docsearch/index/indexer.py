@@ -104,10 +104,12 @@ class Indexer:
         embedder = self.embedder_for(_committed_model(self.settings.index))
         identity = embedder.identity
         keep = self.settings.keep_replaced_minutes * 60
+        # Optional on an embedder: only a local model whose model file says binary_center.
+        center = bool(getattr(embedder, "centers_binary", False))
         # A full or read-only disk: one line, exit 7; the committed index is untouched.
         with (
             writing("the index", self.settings.index, "nothing was committed (the last index is intact)"),
-            IndexWriter(self.settings.index, identity, embedder.fingerprint, keep) as writer,
+            IndexWriter(self.settings.index, identity, embedder.fingerprint, keep, center) as writer,
         ):
             if writer.repaired is not None:
                 self._note_repair(writer, name, summary)
