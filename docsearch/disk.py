@@ -33,6 +33,7 @@ _ERRNO = {
     errno.EPERM: DENIED,
     errno.EIO: FAILED,
 }
+_WRITE_ONLY = {FULL, READ_ONLY, _ERRNO[errno.EDQUOT], _ERRNO[errno.EFBIG]}
 # lance (Rust) quotes the OS error as "... (os error 28)".
 _OS_ERROR_RE = re.compile(r"\(os error (\d+)\)")
 _SQLITE = {
@@ -100,7 +101,9 @@ def os_error_message(exc: OSError) -> str | None:
     if problem is None:
         return None
     where = exc.filename if exc.filename is not None else "a file"
-    return f"cannot write {where}: {problem}"
+    # A full or read-only disk refuses writes only; no permission (or EIO) may be a read.
+    verb = "write" if problem in _WRITE_ONLY else "use"
+    return f"cannot {verb} {where}: {problem}"
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -7,7 +7,7 @@ Exit codes (documented in corpus/cli.md):
   4  no index, or an index that cannot be read ("run `docsearch index DIR` first")
   5  the index was built with a model the query side cannot match
   6  a remote service failed (Voyage API, model download, LLM) or a download did not verify
-  7  the disk refused a write: the index or cache folder is full, read-only or not writable
+  7  the file system refused: a full or read-only disk, or no permission (the index is intact)
   130 interrupted (Ctrl-C)
 """
 

@@ -136,5 +136,6 @@ def warnings_to_stderr() -> None:
     `warning: …` line each on stderr; the run goes on."""
     logger = logging.getLogger("docsearch")
     if not any(isinstance(h, _WarningLine) for h in logger.handlers):
+        # Propagation stays on: with a handler here, Python's last-resort printer stays quiet,
+        # and handlers an embedding program put on the root logger still see the warnings.
         logger.addHandler(_WarningLine(logging.WARNING))
-        logger.propagate = False

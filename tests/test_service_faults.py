@@ -96,6 +96,8 @@ def test_questions_with_a_refused_key_stop_at_the_first_failure(tmp_path, docs):
             "DOCSEARCH_LLM_BASE_URL": server.endpoint,
             "ANTHROPIC_API_KEY": "a-wrong-key",
             "DOCSEARCH_LLM_CONCURRENCY": "2",
+            # Its own cache: questions cached by other tests for the same text need no request.
+            "DOCSEARCH_CACHE_DIR": str(tmp_path / "cache"),
         }
         p = run_docsearch("index", docs, "--index", tmp_path / "idx", "--questions", env=env)
         assert p.returncode == 6, (p.stdout, p.stderr)

@@ -363,7 +363,11 @@ def remember_folder(store: ModelStore, folder: Path) -> OnnxModelSpec:
     spec = spec_from_folder(folder)
     entry = store.registry().get(spec.name)
     if entry is not None and Path(entry["path"]) == folder:
-        return register_folder(store, folder)  # the same folder again: refresh its metadata
+        if entry.get("onnx") == "model.onnx" and entry.get("metadata") == read_metadata(
+            folder / MODEL_METADATA
+        ):
+            return spec  # registered as it is: no probe, no write on every run
+        return register_folder(store, folder)  # its metadata changed: check and record it again
     owner = (
         f"registered from {entry['path']}"
         if entry is not None
