@@ -127,6 +127,9 @@ def _parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="verify every table and file of the index (exit 4 if damaged)"
     )
 
+    p = sub.add_parser("mcp", parents=[common], help="serve the index to coding agents (MCP over stdio)")
+    p.add_argument("--token-budget", type=int, metavar="N", help="most tokens per tool result (default 2000)")
+
     p = sub.add_parser("models", parents=[common], help="list, download and register embedding models")
     msub = p.add_subparsers(dest="models_command", metavar="ACTION")
     m = msub.add_parser("list", parents=[common], help="known and installed models")
@@ -165,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         "models": _models,
         "suggest": _suggest,
         "eval": _eval,
+        "mcp": _mcp,
     }
     try:
         if args.command in commands:
@@ -414,6 +418,12 @@ def _tui(args: argparse.Namespace) -> int:
     settings = _settings(args)
     DocsearchApp(settings, llm=client_from_settings(settings)).run()
     return 0
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    from docsearch.mcp_server import serve
+
+    return serve(_settings(args, mcp_token_budget=args.token_budget))
 
 
 def _eval(args: argparse.Namespace) -> int:
