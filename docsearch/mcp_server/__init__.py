@@ -13,12 +13,15 @@ from docsearch.settings import Settings
 
 
 def serve(settings: Settings) -> int:
-    """Start loading the index and model, then serve: the SDK's import (most of the start-up
-    time before the handshake can be answered) overlaps the loading instead of preceding it."""
+    """Serve over stdio until the client closes stdin."""
+    from docsearch.mcp_server.server import build_server, run
     from docsearch.mcp_server.service import DocsService
 
     service = DocsService(settings)
+    server = build_server(service)
+    # The index and model load on a thread from here on, while the handshake is answered.
+    # Not earlier: that thread's imports (lance, onnxruntime) would share the interpreter with
+    # the SDK's own import, which is most of the time before `initialize` can be answered,
+    # and slow it down threefold.
     service.start()
-    from docsearch.mcp_server.server import run
-
-    return run(service)
+    return run(server, service)

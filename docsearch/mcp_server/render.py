@@ -77,7 +77,8 @@ def answer_text(out: dict[str, Any]) -> str:
 
 
 def _age(seconds: int) -> str:
-    for unit, size in (("days", 86_400), ("hours", 3_600), ("minutes", 60)):
-        if seconds >= size:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} seconds"
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1)):
+        if seconds >= size or unit == "second":
+            n = seconds // size
+            return f"{n} {unit}{'' if n == 1 else 's'}"
+    return ""

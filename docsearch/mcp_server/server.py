@@ -282,9 +282,8 @@ def build_server(service: DocsService) -> DocsMCPServer:
     return server
 
 
-def run(service: DocsService) -> int:
+def run(server: DocsMCPServer, service: DocsService) -> int:
     """Serve over stdio until the client closes stdin."""
-    server = build_server(service)
     try:
         server.run("stdio")
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ Document text is untrusted: it leaves here through `sanitize`/`sanitize_line`.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +42,7 @@ MIN_EXCERPT_TOKENS = 24
 HIT_OVERHEAD_TOKENS = 16
 # How many of a page's anchors an error about a missing one lists.
 ANCHORS_LISTED = 20
+_LINK_DEFINITION_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S")
 
 
 def _utc(timestamp: float) -> str:
@@ -202,7 +204,7 @@ class DocsService:
         share = (self.budget - sum(overheads[:kept])) // kept if kept else 0
         each = min(MAX_EXCERPT_TOKENS, share)
         for row, hit in zip(rows[:kept], hits, strict=False):
-            cut = cut_tokens(_tidy(hit.fragment.text), each)
+            cut = cut_tokens(_excerpt(hit.fragment.text), each)
             row["excerpt"], row["excerpt_truncated"] = cut.text, cut.truncated
         return rows[:kept], len(rows) - kept
 
@@ -400,6 +402,13 @@ def _tidy(text: str) -> str:
             continue
         out.append(line.rstrip())
     return "\n".join(out)
+
+
+def _excerpt(text: str) -> str:
+    """The text an excerpt is cut from: without link reference definitions (`[name]: url`
+    lines, which a part at a page's end can consist of), unless that leaves nothing."""
+    kept = "\n".join(line for line in text.split("\n") if not _LINK_DEFINITION_RE.match(line))
+    return _tidy(kept) or _tidy(text)
 
 
 def _no_section(page: Page, anchor: str) -> str:
