@@ -207,7 +207,7 @@ def build_server(service: DocsService) -> DocsMCPServer:
     @server.tool(
         description=(
             "Return one whole section by its ref (path#anchor, as search_docs gives it; a bare path "
-            "is the page's lead text), all of its parts joined, with its breadcrumb and line range. "
+            "is the page's first section), all of its parts joined, with its breadcrumb and line range. "
             "Cut at the token budget, saying the line to continue at with read_page."
         ),
         annotations=READ_ONLY,

@@ -204,17 +204,18 @@ class DocsService:
         share = (self.budget - sum(overheads[:kept])) // kept if kept else 0
         each = min(MAX_EXCERPT_TOKENS, share)
         for row, hit in zip(rows[:kept], hits, strict=False):
-            cut = cut_tokens(_excerpt(hit.fragment.text), each)
+            cut = cut_tokens(sanitize(_excerpt(hit.fragment.text)), each)
             row["excerpt"], row["excerpt_truncated"] = cut.text, cut.truncated
         return rows[:kept], len(rows) - kept
 
     def read_fragment(self, ref: str, source: str | None = None) -> dict[str, Any]:
-        path, _, anchor = ref.strip().partition("#")
+        path, hash_sign, anchor = ref.strip().partition("#")
         if not path:
             raise InputError("give a reference as PATH#ANCHOR, as search_docs returns them")
         searcher, pages = self.pages()
         page = self._page(searcher, pages, path, source or None)
-        section = page.section(anchor)
+        # A bare path is the page's first section: its lead text, or the title's section.
+        section = page.section(anchor) if hash_sign else page.sections[0]
         if section is None:
             raise InputError(_no_section(page, anchor))
         parts = pages.parts(section)
