@@ -482,3 +482,10 @@ def test_the_handshake_does_not_wait_for_the_model(corpus_index, embedder):
     finally:
         release.set()
         service.close()
+
+
+def test_a_bad_budget_is_refused_before_serving(tmp_path):
+    p = run_docsearch("mcp", "--index", tmp_path / "idx", "--token-budget", "10", cwd=tmp_path)
+    assert p.returncode == 2 and p.stderr == "error: mcp_token_budget must be at least 200, got 10\n"
+    p = run_docsearch("mcp", "--index", tmp_path / "idx", env={"DOCSEARCH_MCP_TOKEN_BUDGET": "x"}, cwd=tmp_path)
+    assert p.returncode == 2 and "mcp_token_budget" in p.stderr and "Traceback" not in p.stderr

@@ -12,9 +12,11 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from docsearch.model import Fragment
-from docsearch.store.tables import IndexReader
+if TYPE_CHECKING:  # lance and pyarrow load on the loading thread, not before the handshake
+    from docsearch.model import Fragment
+    from docsearch.store.tables import IndexReader
 
 _COLUMNS = ["source", "path", "anchor", "part", "title", "heading", "level", "line_start", "line_end"]
 

@@ -10,6 +10,7 @@ error carrying the CLI's one-line message; keys are redacted from everything sen
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -283,11 +284,15 @@ def build_server(service: DocsService) -> DocsMCPServer:
 
 
 def run(server: DocsMCPServer, service: DocsService) -> int:
-    """Serve over stdio until the client closes stdin."""
+    """Serve over stdio until the client closes stdin (Ctrl-C: the CLI's `interrupted`, 130)."""
+    if sys.stdin.isatty():
+        print(
+            "docsearch mcp: waiting for an MCP client on standard input; agents start this "
+            "command themselves (see the manual's page on coding agents). Ctrl-C stops it.",
+            file=sys.stderr,
+        )
     try:
         server.run("stdio")
-    except KeyboardInterrupt:
-        pass
     finally:
         service.close()
     return 0
