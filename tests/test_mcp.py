@@ -273,9 +273,7 @@ def test_tools_on_a_fixture_corpus(fixture_index):
                 and more["text"].split("\n")[0] == lines[out["line_end"]]
             )
             _, around, _ = await call(s, "read_page", path="huge.md", around="item-5")
-            assert (
-                around["text"].startswith("## Item 5\n") and lines[around["line_start"] - 1] == "## Item 5"
-            )
+            assert around["text"].startswith("## Item 5\n") and lines[around["line_start"] - 1] == "## Item 5"
             resource = (await s.read_resource("docsearch://alpha/huge.md")).contents[0].text
             assert (
                 estimate_tokens(resource) < 2100
@@ -323,11 +321,14 @@ def test_tools_on_a_fixture_corpus(fixture_index):
     run_async(main)
 
 
-def test_no_index_then_an_index_then_a_change(tmp_path, docs, embedder):
+def test_no_index_then_an_index_then_a_change(tmp_path, embedder):
     """The server starts without an index (the handshake does not fail or hang), every call says
     what the CLI says, and once `docsearch index` has run, the same session finds the docs, and
     then the change of a re-index."""
-    index = tmp_path / "idx"
+    index, docs = tmp_path / "idx", tmp_path / "docs"
+    docs.mkdir()
+    (docs / "cli.md").write_text("# Commands\n\n## Exit codes\n\n0 success, 4 no index, 5 wrong model.\n")
+    (docs / "setup.md").write_text("# Setup\n\n## Installing\n\nRun pip install in a fresh environment.\n")
     cli = run_docsearch("ask", "exit codes", "--index", index, "--no-summary")
     assert cli.returncode == 4
 
@@ -487,5 +488,6 @@ def test_the_handshake_does_not_wait_for_the_model(corpus_index, embedder):
 def test_a_bad_budget_is_refused_before_serving(tmp_path):
     p = run_docsearch("mcp", "--index", tmp_path / "idx", "--token-budget", "10", cwd=tmp_path)
     assert p.returncode == 2 and p.stderr == "error: mcp_token_budget must be at least 200, got 10\n"
-    p = run_docsearch("mcp", "--index", tmp_path / "idx", env={"DOCSEARCH_MCP_TOKEN_BUDGET": "x"}, cwd=tmp_path)
+    env = {"DOCSEARCH_MCP_TOKEN_BUDGET": "x"}
+    p = run_docsearch("mcp", "--index", tmp_path / "idx", env=env, cwd=tmp_path)
     assert p.returncode == 2 and "mcp_token_budget" in p.stderr and "Traceback" not in p.stderr
