@@ -15,6 +15,10 @@ times as search_docs (top_k 8), one at a time. Per call:
   overhead     round trip - searcher: the MCP layer (thread hop, excerpts, validation, JSON,
                the pipes and the client's parsing)
 and, for comparison in the same run, Searcher.search in this process on the same queries.
+The floor of any call over this transport: `ping` and the cheapest tool (list_sources), round
+trip. And the MCP layer's own CPU work per search, measured in this process on the same
+queries: the service's work beyond Searcher.search (excerpts, sanitizing), the output model
+and text rendering, encoding the JSON-RPC line, and the client SDK's decoding and schema check.
 """
 
 from __future__ import annotations
@@ -62,13 +66,23 @@ async def one_start(index: Path, query: str) -> tuple[float, float]:
     return t_init, t_first
 
 
-async def warm_calls(index: Path, queries: list[str], runs: int) -> tuple[list[float], list[float], dict]:
+async def warm_calls(
+    index: Path, queries: list[str], runs: int
+) -> tuple[list[float], list[float], dict[str, list[float]]]:
     round_trips: list[float] = []
     searcher_ms: list[float] = []
+    floor: dict[str, list[float]] = {"ping": [], "list_sources": []}
     async with stdio_client(server(index)) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
         for q in queries[:10]:  # warm-up: the load, the first full-text queries, caches
             await session.call_tool("search_docs", {"query": q})
+        for _ in range(50):
+            t = time.perf_counter()
+            await session.send_ping()
+            floor["ping"].append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            await session.call_tool("list_sources", {})
+            floor["list_sources"].append((time.perf_counter() - t) * 1000)
         for _ in range(runs):
             for q in queries:
                 t = time.perf_counter()
@@ -76,12 +90,61 @@ async def warm_calls(index: Path, queries: list[str], runs: int) -> tuple[list[f
                 round_trips.append((time.perf_counter() - t) * 1000)
                 assert not result.is_error and result.structured_content is not None
                 searcher_ms.append(result.structured_content["took_ms"])
-        transcript = await session.call_tool("search_docs", {"query": "how do I read a file line by line"})
-    return (
-        round_trips,
-        searcher_ms,
-        {"text": transcript.content[0].text, "data": transcript.structured_content},
-    )
+    return round_trips, searcher_ms, floor
+
+
+async def transcript(index: Path) -> str:
+    async with stdio_client(server(index)) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        result = await session.call_tool("search_docs", {"query": "how do I read a file line by line"})
+    return result.content[0].text  # type: ignore[union-attr]
+
+
+def layer_costs(index: Path, queries: list[str]) -> dict[str, list[float]]:
+    """The MCP layer's CPU work per search_docs, in this process, step by step."""
+    from jsonschema.validators import validator_for
+    from mcp.types import CallToolResult, JSONRPCResponse, TextContent
+    from mcp_types import jsonrpc_message_adapter
+    from referencing import Registry
+
+    from docsearch.mcp_server import render
+    from docsearch.mcp_server.server import SearchOutput
+    from docsearch.mcp_server.service import DocsService
+
+    service = DocsService(Settings.resolve({"index": index}))
+    service.start()
+    service.searcher()
+    schema = SearchOutput.model_json_schema()
+    validator = validator_for(schema)(schema, registry=Registry())
+    costs: dict[str, list[float]] = {k: [] for k in ("service", "validate", "encode", "client")}
+    for n, q in enumerate(queries):
+        t = time.perf_counter()
+        out = service.search(q)
+        costs["service"].append((time.perf_counter() - t) * 1000 - out["took_ms"])
+        t = time.perf_counter()
+        SearchOutput.model_validate(out)
+        text = TextContent(type="text", text=render.search_text(out))
+        result = CallToolResult(content=[text], structured_content=out)
+        costs["validate"].append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        body = result.model_dump(by_alias=True, mode="json", exclude_none=True)
+        line = JSONRPCResponse(jsonrpc="2.0", id=n, result=body).model_dump_json(
+            by_alias=True, exclude_unset=True
+        )
+        costs["encode"].append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        message = jsonrpc_message_adapter.validate_json(line)
+        decoded = CallToolResult.model_validate(message.result)  # type: ignore[union-attr]
+        list(validator.iter_errors(decoded.structured_content))
+        costs["client"].append((time.perf_counter() - t) * 1000)
+    service.close()
+    return costs
+
+
+def table(title: str, rows: list[tuple[str, list[float]]]) -> None:
+    print(f"\n{title:<44} {'p50':>8} {'p95':>8} {'mean':>8}")
+    for label, values in rows:
+        print(f"  {label:<42} {pct(values, 50):8.2f} {pct(values, 95):8.2f} {statistics.fmean(values):8.2f}")
 
 
 def import_time(runs: int) -> list[float]:
@@ -119,7 +182,7 @@ def main() -> None:
     ):
         print(f"  {label:<38} {statistics.median(values):6.3f} {min(values):6.3f} {max(values):6.3f}")
 
-    trips, inside, transcript = anyio.run(warm_calls, args.index, queries, args.runs)
+    trips, inside, floor = anyio.run(warm_calls, args.index, queries, args.runs)
     overhead = [t - s for t, s in zip(trips, inside, strict=True)]
     searcher = Searcher(Settings.resolve({"index": args.index}))
     searcher.rerank.preload(searcher.settings.float_memory_mb * 1_000_000)  # as the server does
@@ -129,17 +192,33 @@ def main() -> None:
     for _ in range(args.runs):
         for q in queries:
             local.append(searcher.search(q, top_k=8, rescore=True).timings.total)
-    print(f"\nwarm search_docs, {len(trips)} calls (ms):       p50      p95     mean")
-    for label, values in (
-        ("round trip through MCP", trips),
-        ("  of which the server's Searcher", inside),
-        ("  of which the MCP layer", overhead),
-        ("Searcher.search in this process", local),
-    ):
-        print(f"  {label:<34} {pct(values, 50):8.2f} {pct(values, 95):8.2f} {statistics.fmean(values):8.2f}")
+    searcher.close()
+    table(
+        f"warm search_docs, {len(trips)} calls (ms)",
+        [
+            ("round trip through MCP", trips),
+            ("  of which the server's Searcher", inside),
+            ("  of which the MCP layer", overhead),
+            ("Searcher.search in this process", local),
+        ],
+    )
+    table(
+        "the transport's floor, 50 calls each (ms)",
+        [("ping", floor["ping"]), ("list_sources (no search)", floor["list_sources"])],
+    )
+    costs = layer_costs(args.index, queries)
+    table(
+        "the MCP layer's CPU work per search (ms)",
+        [
+            ("service beyond Searcher.search", costs["service"]),
+            ("output model + text rendering", costs["validate"]),
+            ("JSON-RPC encoding", costs["encode"]),
+            ("client SDK: decode + schema check", costs["client"]),
+        ],
+    )
     if args.transcript:
         print("\n--- call: search_docs(query='how do I read a file line by line') ---")
-        print(transcript["text"])
+        print(anyio.run(transcript, args.index))
 
 
 if __name__ == "__main__":
