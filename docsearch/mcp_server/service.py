@@ -56,6 +56,7 @@ class DocsService:
         self._factory = searcher_factory
         self._lock = threading.Lock()
         self._ready = threading.Event()
+        self._started = False
         self._searcher: Searcher | None = None
         self._retired: Searcher | None = None  # the one before, closed at the next reopen
         self._pages: PageMap | None = None
@@ -74,6 +75,7 @@ class DocsService:
 
     def start(self) -> None:
         """Begin loading in the background; calls wait for it (see `searcher`)."""
+        self._started = True
         threading.Thread(target=self._load, name="docsearch-load", daemon=True).start()
 
     def _load(self) -> None:
@@ -99,7 +101,8 @@ class DocsService:
 
     def searcher(self) -> Searcher:
         """The searcher over the index as committed now, with its page map reset on a change."""
-        self._ready.wait()
+        if self._started:
+            self._ready.wait()  # else the first call loads it
         retired = None
         with self._lock:
             current = self._searcher
