@@ -1,12 +1,5 @@
-"""What `docsearch mcp`'s tools do, apart from the protocol: a thin layer over one `Searcher`.
-
-The Searcher (index tables, packed bits, the embedding model) is built once, on a background
-thread started before the server answers anything, so that the `initialize` handshake never
-waits for a model; the first call that needs it waits instead. It is then kept warm for the
-life of the process, and replaced by a new one (with the same loaded model) when `docsearch
-index` commits, as the TUI does. A Searcher that could not be built (no index yet, a model
-that does not match it) is tried again on the next call, so an agent that started before the
-index was made needs no restart.
+"""What `docsearch mcp`'s tools do, apart from the protocol: a thin layer over one warm
+`Searcher` (warm.py), with no retrieval logic of its own.
 
 Every method returns plain JSON values cut to the token budget (`mcp_token_budget`): agents
 pay for context, and a 3,000-line page must arrive as a window with the line to continue at.
@@ -16,15 +9,15 @@ Document text is untrusted: it leaves here through `sanitize`/`sanitize_line`.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from docsearch.errors import DocsearchError, InputError, SettingsError
+from docsearch.errors import InputError, SettingsError
 from docsearch.mcp_server.budget import cut_lines, cut_tokens, estimate_tokens
 from docsearch.mcp_server.pages import Page, PageMap, Section, heading_line, join_parts, read_page_lines
+from docsearch.mcp_server.warm import WarmSearcher
 from docsearch.model import MAX_QUERY_CHARS, Hit
 from docsearch.present import sanitize, sanitize_line
 from docsearch.settings import Settings
@@ -50,101 +43,31 @@ def _utc(timestamp: float) -> str:
 
 
 class DocsService:
-    def __init__(self, settings: Settings, searcher_factory: Callable[..., Searcher] | None = None) -> None:
+    def __init__(self, settings: Settings, searcher_factory: Callable[[], Searcher] | None = None) -> None:
         self.settings = settings
         self.budget = settings.mcp_token_budget
-        self._factory = searcher_factory
-        self._lock = threading.Lock()
-        self._ready = threading.Event()
-        self._started = False
-        self._searcher: Searcher | None = None
-        self._retired: Searcher | None = None  # the one before, closed at the next reopen
-        self._pages: PageMap | None = None
-        self._reopen_error = ""
+        self.warm = WarmSearcher(settings, searcher_factory)
         self._llm: LLMClient | None = None
         if settings.llm:  # only then pay for importing the HTTP client
             from docsearch.llm.client import client_from_settings
 
             self._llm = client_from_settings(settings)  # a bad `llm` setting fails at start-up
 
-    # -- the warm searcher ------------------------------------------------------------------
-
     @property
     def has_llm(self) -> bool:
         return self._llm is not None
 
     def start(self) -> None:
-        """Begin loading in the background; calls wait for it (see `searcher`)."""
-        self._started = True
-        threading.Thread(target=self._load, name="docsearch-load", daemon=True).start()
-
-    def _load(self) -> None:
-        try:
-            self._searcher = self._open()
-        except DocsearchError:
-            pass  # the first call tries again and reports it
-        finally:
-            self._ready.set()
-
-    def _open(self, embedder: Any = None) -> Searcher:
-        if self._factory is not None:
-            searcher = self._factory()
-        else:
-            from docsearch.search.searcher import Searcher
-
-            searcher = Searcher(self.settings, embedder=embedder)
-        # Every call reranks: hold the float vectors in memory when they fit, and pay the
-        # one-time costs (ONNX session start, the first full-text query) before the first call.
-        searcher.rerank.preload(self.settings.float_memory_mb * 1_000_000)
-        searcher.search("docsearch", top_k=1)
-        return searcher
-
-    def searcher(self) -> Searcher:
-        """The searcher over the index as committed now, with its page map reset on a change."""
-        if self._started:
-            self._ready.wait()  # else the first call loads it
-        retired = None
-        with self._lock:
-            current = self._searcher
-            if current is None:
-                self._searcher = self._open()  # raises what is wrong, one line
-                self._pages = None
-            elif current.changed():
-                try:
-                    fresh = self._open(embedder=current.embedder)
-                except DocsearchError as exc:
-                    # The new commit cannot be opened (being rebuilt, damaged): keep answering
-                    # from the one held, and say so once on stderr.
-                    if exc.message != self._reopen_error:
-                        self._reopen_error = exc.message
-                        import sys
-
-                        print(
-                            f"warning: the index changed but cannot be reopened: {exc.message}",
-                            file=sys.stderr,
-                        )
-                    return current
-                self._reopen_error = ""
-                # A call still running on a worker thread may be reading `current`: it is
-                # closed (its lease given back) only at the next reopen.
-                retired, self._retired = self._retired, current
-                self._searcher, self._pages = fresh, None
-            searcher = self._searcher
-        if retired is not None:
-            retired.close()
-        return searcher
-
-    def pages(self) -> tuple[Searcher, PageMap]:
-        searcher = self.searcher()
-        with self._lock:
-            if self._pages is None or self._pages.reader is not searcher.reader:
-                self._pages = PageMap(searcher.reader)
-            return searcher, self._pages
+        self.warm.start()
 
     def close(self) -> None:
-        for searcher in (self._searcher, self._retired):
-            if searcher is not None:
-                searcher.close()
+        self.warm.close()
+
+    def searcher(self) -> Searcher:
+        return self.warm.get()
+
+    def pages(self) -> tuple[Searcher, PageMap]:
+        return self.warm.pages()
 
     # -- checks -----------------------------------------------------------------------------
 
