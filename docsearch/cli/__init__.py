@@ -1,0 +1,67 @@
+"""The `docsearch` command: argument parsing and output formatting only.
+
+All the work happens in `Indexer` and `Searcher`. Heavy modules (lancedb, onnxruntime, rich)
+are imported inside the command that needs them, so `docsearch ask` pays only for its own.
+One module per command (`index_cmd`, `ask_cmd` with `suggest`, `eval_cmd`, `status_cmd`,
+`models_cmd`, `mcp_cmd`); `parser` holds every flag and `common` what they share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from docsearch.cli.ask_cmd import run_ask, run_suggest
+from docsearch.cli.common import print_error, settings_from
+from docsearch.cli.eval_cmd import run_eval
+from docsearch.cli.index_cmd import run_index
+from docsearch.cli.mcp_cmd import run_mcp
+from docsearch.cli.models_cmd import run_models
+from docsearch.cli.parser import build_parser
+from docsearch.cli.status_cmd import run_status
+from docsearch.errors import DocsearchError
+
+EXIT_INTERRUPTED = 130
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    commands = {
+        "index": run_index,
+        "ask": run_ask,
+        "status": run_status,
+        "models": run_models,
+        "suggest": run_suggest,
+        "eval": run_eval,
+        "mcp": run_mcp,
+    }
+    try:
+        if args.command in commands:
+            return commands[args.command](args)
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            return run_tui(args)
+        parser.print_help()
+        return 0
+    except DocsearchError as exc:
+        print_error(exc.message)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `docsearch ask … | head`: the reader left; not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    from docsearch.llm.client import client_from_settings
+    from docsearch.tui.app import DocsearchApp
+
+    settings = settings_from(args)
+    DocsearchApp(settings, llm=client_from_settings(settings)).run()
+    return 0

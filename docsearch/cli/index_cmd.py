@@ -1,0 +1,144 @@
+"""`docsearch index DIR`: progress while it runs, then the summary (text or JSON)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from docsearch.cli.common import settings_from
+from docsearch.present import json_text, sanitize, sanitize_line
+
+SKIPPED_LISTED = 10
+
+
+def run_index(args: argparse.Namespace) -> int:
+    from docsearch.index.indexer import Indexer, Progress
+
+    settings = settings_from(
+        args, voyage_dimension=args.dimension, questions=args.questions, follow_symlinks=args.follow_symlinks
+    )
+    indexer = Indexer(settings)
+    interactive = sys.stderr.isatty() and not args.json
+
+    if interactive:
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as Bar
+
+        bar = Bar(
+            TextColumn("{task.description:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[detail]}"),
+            transient=True,
+        )
+        tasks: dict[str, Any] = {}
+        started: dict[str, float] = {}
+
+        def on_progress(p: Progress) -> None:
+            if p.stage == "done":
+                return
+            if p.stage not in tasks:
+                tasks[p.stage] = bar.add_task(p.stage, total=max(p.total, 1), detail="")
+                started[p.stage] = time.perf_counter()
+            bar.update(
+                tasks[p.stage],
+                completed=p.done,
+                total=max(p.total, 1),
+                detail=_embed_detail(p, time.perf_counter() - started[p.stage]),
+            )
+
+        with bar:
+            summary = indexer.index(
+                args.folder, args.source, args.include, args.exclude, on_progress, base_url=args.base_url
+            )
+    else:
+        last: dict[str, int] = {}
+        t0 = time.perf_counter()
+
+        def on_progress(p: Progress) -> None:
+            # Plain lines for logs: one per stage start and end, and every 10% of embedding.
+            step = max(p.total // 10, 1)
+            previous = last.get(p.stage, -step)
+            if (
+                p.stage in ("embed", "questions")
+                and p.total
+                and p.done != previous
+                and (p.done - previous >= step or p.done == p.total)
+            ):
+                last[p.stage] = p.done
+                if not args.json:
+                    detail = _embed_detail(p, time.perf_counter() - t0)
+                    label = "embedding" if p.stage == "embed" else "questions"
+                    print(f"{label} {p.done}/{p.total} {detail}".rstrip(), file=sys.stderr)
+
+        summary = indexer.index(
+            args.folder, args.source, args.include, args.exclude, on_progress, base_url=args.base_url
+        )
+
+    if args.json:
+        print(json_text(summary.as_json()))
+        return 0
+
+    s = summary
+    from_cache = f", {s.cached} from the embedding cache" if s.cached else ""
+    print(
+        f"indexed {sanitize_line(s.source)}: {s.files} files, {s.fragments} fragments "
+        f"({s.added} added, {s.changed} changed, {s.removed} removed, {s.unchanged} unchanged; "
+        f"{s.embedded} embedded{from_cache}) in {s.seconds:.1f} s"
+    )
+    if s.repaired:
+        print(
+            f"warning: the index was damaged ({sanitize(s.repaired[0])}); it was set aside in "
+            f"{sanitize(s.set_aside)} and rebuilt",
+            file=sys.stderr,
+        )
+        for name, root in s.not_reindexed:
+            print(
+                f"warning: source {sanitize(name)} was in the damaged index: add it back with "
+                f"`docsearch index {sanitize(root)} --source {sanitize(name)}`",
+                file=sys.stderr,
+            )
+    if s.questions_generated or s.questions_cached or s.questions_failed:
+        price = "" if s.llm_cost_usd is None else f", ${s.llm_cost_usd:.4f}"
+        print(
+            f"questions: {s.questions_generated} fragments asked ({s.llm_tokens:,} LLM tokens{price}), "
+            f"{s.questions_cached} from the cache, {len(s.questions_failed)} failed"
+        )
+        for failed in s.questions_failed:
+            where, why = sanitize_line(failed.path), sanitize(failed.reason)
+            print(f"warning: no questions for {where}: {why}", file=sys.stderr)
+    if s.tokens or s.cost_usd is not None:
+        print(f"voyage: {s.tokens:,} tokens billed (${s.cost_usd or 0:.4f}), {s.cached} texts from the cache")
+    for w in s.warnings:
+        print(f"warning: {sanitize_line(w.path)}: {w.reason}", file=sys.stderr)
+    if s.skipped:
+        reasons: dict[str, int] = {}
+        for sk in s.skipped:
+            reasons[sk.reason] = reasons.get(sk.reason, 0) + 1
+        detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
+        print(f"skipped {len(s.skipped)} files: {detail}", file=sys.stderr)
+        # Which ones, so that a skipped page can be found and fixed (a few; --json has all).
+        for sk in s.skipped[:SKIPPED_LISTED]:
+            print(f"  {sanitize_line(sk.path)}: {sk.reason}", file=sys.stderr)
+        if len(s.skipped) > SKIPPED_LISTED:
+            print(f"  … and {len(s.skipped) - SKIPPED_LISTED} more (--json lists them all)", file=sys.stderr)
+    return 0
+
+
+def _embed_detail(p: Any, seconds: float) -> str:
+    """`1,234 tok/s  $0.0012` for API models; the cache's share when it served any."""
+    parts = []
+    if p.tokens:
+        parts.append(f"{p.tokens / max(seconds, 1e-3):,.0f} tok/s")
+    if p.cost_usd is not None:
+        parts.append(f"${p.cost_usd:.4f}")
+        paid = p.done - p.cached
+        if p.tokens and paid > 0 and p.done < p.total:
+            # Extrapolated from the texts paid for so far; cached texts cost nothing.
+            parts.append(f"≈${p.cost_usd / paid * (p.total - p.cached):.4f} in all")
+    if p.cached:
+        parts.append(f"{p.cached} cached")
+    return "  ".join(parts)

@@ -1,0 +1,138 @@
+"""The argument parser: every command, flag and help text of `docsearch`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from docsearch import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Global options are accepted before or after the command. SUPPRESS keeps a subcommand's
+    # parser from overwriting a value given before the command with its own default.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--index", type=Path, help="index folder (env DOCSEARCH_INDEX, default ./.docsearch)")
+    common.add_argument("--config", type=Path, help="settings file (default ./docsearch.toml)")
+    common.add_argument("--model", help="embedding model for documents and queries (env DOCSEARCH_MODEL)")
+    common.add_argument("--doc-model", dest="doc_model", metavar="MODEL", help="model for documents")
+    common.add_argument("--query-model", dest="query_model", metavar="MODEL", help="model for queries")
+
+    parser = argparse.ArgumentParser(
+        prog="docsearch",
+        description="Find the exact paragraph of documentation you need.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"docsearch {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("index", parents=[common], help="index a folder of markdown")
+    p.add_argument("folder", type=Path, metavar="DIR")
+    p.add_argument("--source", help="name of this folder in the index (default: the folder name)")
+    p.add_argument("--include", action="append", default=[], metavar="GLOB", help="only matching files")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files")
+    p.add_argument(
+        "--dimension", type=int, metavar="N", help="vector size for Voyage models: 2048, 1024, 512 or 256"
+    )
+    p.add_argument("--base-url", metavar="URL", help="where this source is published (for links to it)")
+    p.add_argument(
+        "--questions",
+        action="store_true",
+        default=None,
+        help="ask the LLM (DOCSEARCH_LLM) for the questions each fragment answers",
+    )
+    p.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        default=None,
+        help="also read symlinks whose target is outside DIR (default: skip and list them)",
+    )
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+    p = sub.add_parser("ask", parents=[common], help="search once and print the best fragments")
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--top-k", "-k", type=int, dest="top_k", metavar="N", help="number of results")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--no-summary", action="store_true", help="do not ask an LLM for a summary")
+    p.add_argument("--source", help="only this source")
+    p.add_argument("--path-prefix", help="only fragments whose path starts with this")
+    p.add_argument(
+        "--rerank",
+        choices=("off", "local", "voyage"),
+        help="reorder the top sections with a cross-encoder: local (docsearch models pull "
+        "ms-marco-minilm-l6) or voyage (VOYAGE_API_KEY); default: the rerank setting, off",
+    )
+
+    p = sub.add_parser("suggest", parents=[common], help="complete a partial query (hot links, headings)")
+    p.add_argument("partial", metavar="PARTIAL")
+    p.add_argument("--limit", "-n", type=int, default=8, metavar="N", help="at most N suggestions")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("eval", parents=[common], help="measure ranking quality against relevance judgments")
+    p.add_argument(
+        "qrels", type=Path, nargs="?", metavar="QRELS.tsv", help="qid, query, doc id, grade per line"
+    )
+    p.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="judge with the held-out generated questions instead (index built with --questions)",
+    )
+    p.add_argument(
+        "--sample",
+        type=int,
+        default=200,
+        metavar="N",
+        help="with --synthetic, this many random questions (seeded; 0: all; default 200)",
+    )
+    p.add_argument("--k", type=int, default=12, help="cut-off for every metric (default 12)")
+    p.add_argument(
+        "--id-template",
+        default="{path}#{anchor}",
+        help="how doc ids are written, from {path}, {stem}, {anchor} (default {path}#{anchor})",
+    )
+    p.add_argument(
+        "--rerank-counts", default="", metavar="N,N", help="also run hybrid with these rerank_count values"
+    )
+    p.add_argument(
+        "--ranker",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="MODEL.json",
+        help="also run hybrid with this ranker model; repeatable",
+    )
+    p.add_argument(
+        "--fit",
+        type=Path,
+        metavar="OUT.json",
+        help="fit a ranker on these judgments (from the current one) and write it to OUT.json",
+    )
+    p.add_argument(
+        "--rerank",
+        choices=("off", "local", "voyage"),
+        help="also run hybrid followed by this cross-encoder (default: the rerank setting, off)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("status", parents=[common], help="describe the index")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--check", action="store_true", help="verify every table and file of the index (exit 4 if damaged)"
+    )
+
+    p = sub.add_parser("mcp", parents=[common], help="serve the index to coding agents (MCP over stdio)")
+    p.add_argument("--token-budget", type=int, metavar="N", help="most tokens per tool result (default 2000)")
+
+    p = sub.add_parser("models", parents=[common], help="list, download and register embedding models")
+    msub = p.add_subparsers(dest="models_command", metavar="ACTION")
+    m = msub.add_parser("list", parents=[common], help="known and installed models")
+    m.add_argument("--json", action="store_true", help="print one JSON object")
+    m = msub.add_parser("pull", parents=[common], help="download a model (from Hugging Face or HF_ENDPOINT)")
+    m.add_argument("name", metavar="NAME")
+    m = msub.add_parser("add", parents=[common], help="register a model folder you exported yourself")
+    m.add_argument("path", type=Path, metavar="PATH")
+    m.add_argument("--name", help="register under this name (default: from its metadata)")
+    m.add_argument("--onnx", metavar="FILE", help="the ONNX file inside PATH, if there are several")
+    m = msub.add_parser("remove", parents=[common], help="forget an added model or delete a pulled one")
+    m.add_argument("name", metavar="NAME")
+    return parser
