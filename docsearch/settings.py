@@ -51,6 +51,9 @@ class Settings:
     questions: bool = False  # generate questions per fragment when indexing (needs llm)
     summary_fragments: int = 5  # top fragments given to the LLM for a cited summary
     summary_pause: float = 0.0  # TUI: stream a summary after this many idle seconds; 0 = only on Ctrl+S
+    # `docsearch mcp`: the most tokens one tool result holds (agents pay for context); longer
+    # sections and pages are cut there and say where to continue.
+    mcp_token_budget: int = 2000
     # Downloaded models, the model registry and the embedding cache.
     cache_dir: Path = field(default_factory=lambda: _default_cache_dir())
     # Query side.
@@ -128,6 +131,8 @@ class Settings:
 
 
 VOYAGE_DIMENSIONS = (256, 512, 1024, 2048)
+# Below this a search result cannot hold one hit's address and a line of its text.
+MIN_TOKEN_BUDGET = 200
 
 
 def _validate(s: Settings) -> None:
@@ -142,6 +147,8 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"rerank must be off, local or voyage, got {s.rerank!r}")
     if s.voyage_concurrency < 1:
         raise SettingsError("voyage_concurrency must be at least 1")
+    if s.mcp_token_budget < MIN_TOKEN_BUDGET:
+        raise SettingsError(f"mcp_token_budget must be at least {MIN_TOKEN_BUDGET}, got {s.mcp_token_budget}")
     check_index_path(s.index)
 
 

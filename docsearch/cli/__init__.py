@@ -3,7 +3,7 @@
 All the work happens in `Indexer` and `Searcher`. Heavy modules (lancedb, onnxruntime, rich)
 are imported inside the command that needs them, so `docsearch ask` pays only for its own.
 One module per command (`index_cmd`, `ask_cmd` with `suggest`, `eval_cmd`, `status_cmd`,
-`models_cmd`); `parser` holds every flag and `common` what they share.
+`models_cmd`, `mcp_cmd`); `parser` holds every flag and `common` what they share.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from docsearch.cli.ask_cmd import run_ask, run_suggest
 from docsearch.cli.common import print_error, settings_from
 from docsearch.cli.eval_cmd import run_eval
 from docsearch.cli.index_cmd import run_index
+from docsearch.cli.mcp_cmd import run_mcp
 from docsearch.cli.models_cmd import run_models
 from docsearch.cli.parser import build_parser
 from docsearch.cli.status_cmd import run_status
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         "models": run_models,
         "suggest": run_suggest,
         "eval": run_eval,
+        "mcp": run_mcp,
     }
     try:
         if args.command in commands:

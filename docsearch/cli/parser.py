@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="verify every table and file of the index (exit 4 if damaged)"
     )
 
+    p = sub.add_parser("mcp", parents=[common], help="serve the index to coding agents (MCP over stdio)")
+    p.add_argument("--token-budget", type=int, metavar="N", help="most tokens per tool result (default 2000)")
+
     p = sub.add_parser("models", parents=[common], help="list, download and register embedding models")
     msub = p.add_subparsers(dest="models_command", metavar="ACTION")
     m = msub.add_parser("list", parents=[common], help="known and installed models")
