@@ -87,6 +87,10 @@ class Hit:
     question: float | None = None  # cosine of the best-matching generated question, if any
     matched_question: str | None = None  # that question
     rescore: float | None = None  # the cross-encoder's relevance score, when rerank is on
+    # Where the fragment lives (docsearch/links.py): its file, and its page when the source
+    # was indexed with a base_url.
+    abs_path: str | None = None
+    url: str | None = None
 
     def as_json(self) -> dict[str, object]:
         f = self.fragment
@@ -108,6 +112,8 @@ class Hit:
             "matched_question": self.matched_question,
             "text": f.text,
             "source": f.source,
+            "abs_path": self.abs_path,
+            "url": self.url,
         }
 
 

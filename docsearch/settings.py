@@ -50,6 +50,7 @@ class Settings:
     llm_output_usd_per_mtok: float = 0.0
     questions: bool = False  # generate questions per fragment when indexing (needs llm)
     summary_fragments: int = 5  # top fragments given to the LLM for a cited summary
+    no_summary: bool = False  # `ask --no-summary`: no LLM summary, even with an LLM set
     summary_pause: float = 0.0  # TUI: stream a summary after this many idle seconds; 0 = only on Ctrl+S
     # Downloaded models, the model registry and the embedding cache.
     cache_dir: Path = field(default_factory=lambda: _default_cache_dir())

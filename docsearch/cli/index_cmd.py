@@ -52,7 +52,13 @@ def run_index(args: argparse.Namespace) -> int:
 
         with bar:
             summary = indexer.index(
-                args.folder, args.source, args.include, args.exclude, on_progress, base_url=args.base_url
+                args.folder,
+                args.source,
+                args.include,
+                args.exclude,
+                on_progress,
+                base_url=args.base_url,
+                url_ext=args.url_ext,
             )
     else:
         last: dict[str, int] = {}
@@ -75,7 +81,13 @@ def run_index(args: argparse.Namespace) -> int:
                     print(f"{label} {p.done}/{p.total} {detail}".rstrip(), file=sys.stderr)
 
         summary = indexer.index(
-            args.folder, args.source, args.include, args.exclude, on_progress, base_url=args.base_url
+            args.folder,
+            args.source,
+            args.include,
+            args.exclude,
+            on_progress,
+            base_url=args.base_url,
+            url_ext=args.url_ext,
         )
 
     if args.json:

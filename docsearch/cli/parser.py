@@ -34,7 +34,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dimension", type=int, metavar="N", help="vector size for Voyage models: 2048, 1024, 512 or 256"
     )
-    p.add_argument("--base-url", metavar="URL", help="where this source is published (for links to it)")
+    p.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="where this source is published, e.g. https://nodejs.org/api/ (for links)",
+    )
+    p.add_argument(
+        "--url-ext",
+        metavar="EXT",
+        help="what replaces .md in those links (default .html; '' drops it, .md keeps it)",
+    )
     p.add_argument(
         "--questions",
         action="store_true",
@@ -50,12 +59,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
     p = sub.add_parser("ask", parents=[common], help="search once and print the best fragments")
-    p.add_argument("query", metavar="QUERY")
+    p.add_argument(
+        "query",
+        nargs="*",
+        metavar="QUERY",
+        help="the words to search for (quotes optional); `-`, or none with a pipe, reads standard input",
+    )
     p.add_argument("--top-k", "-k", type=int, dest="top_k", metavar="N", help="number of results")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--no-summary", action="store_true", help="do not ask an LLM for a summary")
-    p.add_argument("--source", help="only this source")
-    p.add_argument("--path-prefix", help="only fragments whose path starts with this")
+    p.add_argument(
+        "--no-summary",
+        action="store_true",
+        default=None,
+        help="do not ask an LLM for a summary (setting no_summary)",
+    )
+    p.add_argument("--verbose", "-v", action="store_true", help="print hints every time, not once")
+    p.add_argument("--source", help="only this source (exit 3 if the index has none of that name)")
+    p.add_argument("--path-prefix", help="only fragments whose path starts with this (exit 3 if none does)")
     p.add_argument(
         "--rerank",
         choices=("off", "local", "voyage"),

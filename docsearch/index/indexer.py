@@ -70,6 +70,7 @@ class Indexer:
         exclude: Iterable[str] = (),
         progress: ProgressCallback | None = None,
         base_url: str | None = None,
+        url_ext: str | None = None,
     ) -> IndexSummary:
         started = time.perf_counter()
         report = progress or (lambda _p: None)
@@ -215,8 +216,11 @@ class Indexer:
             known = writer.repaired.sources if writer.repaired else sources
             if base_url is None and name in known:
                 base_url = known[name].get("base_url")  # kept until given again
+            if url_ext is None and name in known:
+                url_ext = known[name].get("url_ext")
             sources[name] = {
                 "base_url": base_url,
+                "url_ext": url_ext,
                 "root": str(root),
                 "files": summary.files,
                 "fragments": summary.fragments,
