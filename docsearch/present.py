@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any
 
-from docsearch.model import Hit, SearchResult
+from docsearch.model import Hit
 
 # ESC-introduced sequences (CSI … final byte, OSC … BEL/ST, and two-byte escapes), then any
 # remaining C0/C1 control character except newline and tab.

@@ -110,3 +110,16 @@ def test_a_filter_matching_nothing_is_an_error_listing_the_sources(corpus_index)
         assert p.stdout == ""
     p = run("ask", "exit codes", "--index", corpus_index, "--path-prefix", "cli", "--json", "--no-summary")
     assert p.returncode == 0 and json.loads(p.stdout)["results"]
+
+
+def test_the_readme_showcase_query_answers_with_exclude_first(corpus_index):
+    """README's first command: the manual's answer (`--exclude GLOB`) comes first, and the
+    paragraph shown is the one that says it."""
+    query = "how do I exclude a folder from the index"
+    assert query in (ROOT / "README.md").read_text()
+    p = run("ask", query, "--index", corpus_index, "--json", "--no-summary")
+    first = json.loads(p.stdout)["results"][0]
+    assert (first["path"], first["anchor"]) == ("faq.md", "how-do-i-exclude-a-folder-from-the-index")
+    assert "--exclude GLOB" in first["text"]
+    p = run("ask", query, "--index", corpus_index, "--no-summary", "-k", "1")
+    assert "--exclude GLOB" in p.stdout.splitlines()[2]
