@@ -163,6 +163,8 @@ class IndexSummary:
     warnings: list[Skipped] = field(default_factory=list)  # read, but with a problem (bad UTF-8)
     skipped: list[Skipped] = field(default_factory=list)  # not read at all
     seconds: float = 0.0
+    # Globs and options recalled from the source's last run (index/sources.py), as flags.
+    reused: list[str] = field(default_factory=list)
     # A damaged index this run set aside (in `set_aside`) and rebuilt: what was wrong with it,
     # and the other sources it held, (name, folder), which this run did not index again.
     repaired: list[str] = field(default_factory=list)
@@ -198,6 +200,7 @@ class IndexSummary:
             "skipped_files": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "warnings": [{"path": w.path, "reason": w.reason} for w in self.warnings],
             "seconds": round(self.seconds, 3),
+            "reused": self.reused,
             "repaired": None
             if not self.repaired
             else {

@@ -18,6 +18,7 @@ from docsearch.cli.eval_cmd import run_eval
 from docsearch.cli.index_cmd import run_index
 from docsearch.cli.models_cmd import run_models
 from docsearch.cli.parser import build_parser
+from docsearch.cli.sources_cmd import run_remove, run_sources
 from docsearch.cli.status_cmd import run_status
 from docsearch.errors import DocsearchError
 
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         "models": run_models,
         "suggest": run_suggest,
         "eval": run_eval,
+        "sources": run_sources,
+        "remove": run_remove,
     }
     try:
         if args.command in commands:

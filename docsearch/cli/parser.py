@@ -26,11 +26,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"docsearch {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("index", parents=[common], help="index a folder of markdown")
-    p.add_argument("folder", type=Path, metavar="DIR")
+    p = sub.add_parser(
+        "index", parents=[common], help="index a folder of markdown (none: every known source)"
+    )
+    p.add_argument(
+        "folder",
+        type=Path,
+        nargs="?",
+        metavar="DIR",
+        help="the folder to index; without it, every source of the index is indexed again from its folder",
+    )
     p.add_argument("--source", help="name of this folder in the index (default: the folder name)")
-    p.add_argument("--include", action="append", default=[], metavar="GLOB", help="only matching files")
-    p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files")
+    p.add_argument(
+        "--include",
+        action="append",
+        metavar="GLOB",
+        help="only matching files (repeatable; default: the source's last ones)",
+    )
+    p.add_argument(
+        "--exclude",
+        action="append",
+        metavar="GLOB",
+        help="skip matching files (repeatable; default: the source's last ones; '' clears them)",
+    )
     p.add_argument(
         "--dimension", type=int, metavar="N", help="vector size for Voyage models: 2048, 1024, 512 or 256"
     )
@@ -127,6 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="OUT.json",
         help="fit a ranker on these judgments (from the current one) and write it to OUT.json",
     )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser(
+        "sources", parents=[common], help="list the sources of the index and how each was built"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("remove", parents=[common], help="drop a source's fragments from the index")
+    p.add_argument("name", metavar="SOURCE", help="the source's name (see `docsearch sources`)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("status", parents=[common], help="describe the index")
