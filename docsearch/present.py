@@ -33,9 +33,9 @@ _LINE_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
 _WORD_RE = re.compile(r"\w+")
 # List markers, emphasis, and links inline (`[text](url)`) or by reference (`[text][]`,
 # `[text][ref]`): the link text stays.
-_MARKUP_RE = re.compile(
-    r"^\s{0,3}(?:[-*+>]|\d+[.)])\s+|[`*_]{1,3}|!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])", re.MULTILINE
-)
+_LINK_RE = re.compile(r"!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
+_MARKUP_RE = re.compile(r"^\s{0,3}(?:[-*+>]|\d+[.)])\s+|[`*_]{1,3}", re.MULTILINE)
+_TAG_RE = re.compile(r"<[^>\n]*>")
 
 
 def sanitize(text: str) -> str:
@@ -55,7 +55,8 @@ def json_text(value: Any) -> str:
 
 
 def _plain(markdown: str) -> str:
-    return _MARKUP_RE.sub(lambda m: m.group(1) or "", markdown)
+    # Links first (their text may hold code spans), then list markers and emphasis.
+    return _MARKUP_RE.sub("", _LINK_RE.sub(lambda m: m.group(1), markdown))
 
 
 _FENCE_RE = re.compile(r"^\s{0,3}(```|~~~)")
@@ -111,12 +112,13 @@ def block_kind(block: str) -> str:
 def best_block(text: str, query: str) -> tuple[str, str]:
     """(kind, block) of the prose, list or table block of `text` that shares most words with
     the query, the first one on a tie; code, link definitions and HTML only when that is all
-    there is (code before the others)."""
+    there is (code, then HTML's text, then link definitions)."""
     terms = {w.lower() for w in _WORD_RE.findall(query) if len(w) > 2}
     found = [(block_kind(b), b) for b in blocks(text)]
     readable = [(k, b) for k, b in found if k in ("text", "list", "table")]
     code = [(k, b) for k, b in found if k == "code"]
-    candidates = readable or code or found or [("text", text.strip())]
+    html = [(k, _TAG_RE.sub(" ", b)) for k, b in found if k == "html"]  # an HTML table's text
+    candidates = readable or code or html or found or [("text", text.strip())]
 
     def overlap(item: tuple[str, str]) -> int:
         return len(terms & {w.lower() for w in _WORD_RE.findall(item[1])})

@@ -34,7 +34,11 @@ def test_pipe_output_is_unpadded_unwrapped_and_singular(corpus_index):
     # path:line relative to the current directory (the repository root here), then the anchor.
     assert lines[1].startswith("    corpus/cli.md:") and " #exit-codes  (corpus)" in lines[1]
     line = int(lines[1].split(":")[1].split()[0])
-    assert (CORPUS / "cli.md").read_text().splitlines()[line - 1].startswith("## Exit codes")
+    # The line of the part shown: inside the Exit codes section (its heading, or a later part).
+    page = (CORPUS / "cli.md").read_text().splitlines()
+    heading = page.index("## Exit codes") + 1
+    following = [n for n, text in enumerate(page, 1) if n > heading and text.startswith("## ")]
+    assert heading <= line < (following[0] if following else len(page) + 1)
     p = run("ask", "exit codes", "--index", corpus_index, "-k", "3", "--no-summary")
     assert p.stdout.splitlines()[-1].startswith("3 results in ")
 
@@ -123,3 +127,22 @@ def test_the_readme_showcase_query_answers_with_exclude_first(corpus_index):
     assert "--exclude GLOB" in first["text"]
     p = run("ask", query, "--index", corpus_index, "--no-summary", "-k", "1")
     assert "--exclude GLOB" in p.stdout.splitlines()[2]
+
+
+def test_code_and_lists_keep_their_lines_in_a_pipe(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "api.md").write_text(
+        "# API\n\n## zebra.open(path)\n\n```js\nconst z = zebra.open('a');\n\nz.close();\n```\n\n"
+        "## zebra.options\n\n* `path` {string} where the zebra lives\n* `mode` {integer} how it opens\n"
+        "  * `flags` {string} nested flags\n"
+    )
+    index = tmp_path / "idx"
+    assert run("index", docs, "--index", index).returncode == 0
+    p = run("ask", "zebra.open", "--index", index, "--no-summary", "-k", "1")
+    lines = p.stdout.splitlines()
+    assert lines[2:7] == ["    ```js", "    const z = zebra.open('a');", "", "    z.close();", "    ```"]
+    p = run("ask", "zebra options path mode flags", "--index", index, "--no-summary", "-k", "1")
+    assert "    * `path` {string} where the zebra lives" in p.stdout.splitlines()
+    assert "      * `flags` {string} nested flags" in p.stdout.splitlines()
+    assert all(line == line.rstrip() for line in p.stdout.splitlines())

@@ -68,8 +68,8 @@ def plain_lines(result: SearchResult, cwd: Path | None = None) -> list[str]:
         line = f"    {address(hit, cwd)}  ({sanitize_line(hit.fragment.source)})"
         out.append(line + (f"  {sanitize_line(hit.url)}" if hit.url else ""))
         kind, block = best_block(hit.fragment.text, result.query)
-        if kind in ("table", "list"):
-            out.extend(f"    {line}" for line in _block_lines(block, kind, result.query))
+        if kind in ("table", "list", "code", "refs"):
+            out.extend(f"    {line}".rstrip() for line in _block_lines(block, kind, result.query))
         else:
             out.append(f"    {flat(block)}")
     out.append(footer(result))
@@ -101,8 +101,10 @@ def terminal_renderables(result: SearchResult, color: bool, cwd: Path | None = N
             where.append(f"  {sanitize_line(hit.url)}", style="dim")
         kind, block = best_block(hit.fragment.text, result.query)
         body: object
-        if kind in ("table", "list"):
-            # Rich draws the table (or the list's hanging indents) to the terminal's width.
+        if kind == "refs":
+            body = Text("\n".join(_block_lines(block, kind, result.query)))
+        elif kind in ("table", "list", "code"):
+            # Rich draws the table (or the list's hanging indents, the code) to the terminal's width.
             body = Markdown("\n".join(_block_lines(block, kind, result.query)), hyperlinks=False)
         else:
             text = Text(flat(block))
