@@ -180,7 +180,9 @@ class KeywordRetriever:
             corrections = self.corrections(query, prefix_last)
         return " ".join([text, *corrections])
 
-    def _match(self, query: str, column: str, limit: int, where: str | None, columns: list[str]) -> pa.Table:
+    def _match(
+        self, query: str, column: str, limit: int, where: str | None, columns: list[str]
+    ) -> pa.Table:
         from lance.query import MatchQuery
 
         # A query of nothing but stop words or punctuation matches no rows (no error). An
