@@ -159,15 +159,22 @@ def score_ranking(
 
 
 def evaluate(
-    searcher: Searcher, judgments: list[Judged], options: SearchOptions, k: int, template: str
+    searcher: Searcher,
+    judgments: list[Judged],
+    options: SearchOptions,
+    k: int,
+    template: str,
+    rescore: bool = False,
 ) -> Scores:
+    """Mean metrics of `searcher` over `judgments`; `rescore` runs the optional cross-encoder
+    stage too (the searcher's `rerank` setting), as `ask --rerank` does."""
     import statistics
 
     firsts = first_fragments(searcher.reader)
     totals = {"ndcg": [], "recall": [], "mrr": [], "judged": []}
     latencies: list[float] = []
     for j in judgments:
-        result = searcher.search(j.query, top_k=k, options=options)
+        result = searcher.search(j.query, top_k=k, options=options, rescore=rescore)
         latencies.append(result.timings.total)
         ranked = [doc_ids(h.fragment.path, h.fragment.anchor, template, firsts) for h in result.hits]
         n, r, m, jd = score_ranking(ranked, j.grades, k)

@@ -110,6 +110,28 @@ def test_local_cross_encoder_pulled_then_reorders_ask(docs_index, hub, tmp_path)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "reranker" in p.stderr
 
 
+def test_eval_scores_the_rescore_stage_as_its_own_variant(docs_index, hub, tmp_path):
+    cache = tmp_path / "cache"
+    env = {"HF_ENDPOINT": hub.endpoint, "DOCSEARCH_CACHE_DIR": str(cache)}
+    assert run_docsearch("models", "pull", "ms-marco-minilm-l6", env=env).returncode == 0
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text("q1\tlist files in a directory\tfs.md#fsreaddirpath\t2\n", encoding="utf-8")
+
+    p = run_docsearch("eval", qrels, "--index", docs_index, "--json", env=env)
+    assert p.returncode == 0, p.stderr
+    assert not any("rescore" in v["variant"] for v in json.loads(p.stdout)["variants"])
+
+    p = run_docsearch("eval", qrels, "--index", docs_index, "--json", "--rerank", "local", env=env)
+    assert p.returncode == 0, p.stderr
+    variants = {v["variant"]: v for v in json.loads(p.stdout)["variants"]}
+    # The tiny model puts fs.readdir first, the one judged section: a perfect ranking.
+    assert variants["hybrid + rescore ms-marco-minilm-l6"]["ndcg"] == pytest.approx(1.0)
+    assert "hybrid (default)" in variants
+
+    p = run_docsearch("eval", qrels, "--index", docs_index, "--rerank", "local", env=env)
+    assert p.returncode == 0 and "hybrid + rescore ms-marco-minilm-l6     1.000" in p.stdout
+
+
 def test_local_rerank_without_the_model_names_the_fix(docs_index, tmp_path):
     p = ask(docs_index, tmp_path / "empty-cache", "--rerank", "local")
     assert p.returncode == 2 and p.stdout == ""

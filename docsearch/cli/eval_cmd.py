@@ -22,7 +22,7 @@ def run_eval(args: argparse.Namespace) -> int:
         raise SettingsError("give a judgments file (QRELS.tsv) or --synthetic, not both")
     if args.sample < 0:
         raise SettingsError("--sample must be 0 or more")
-    settings = settings_from(args)
+    settings = settings_from(args, rerank=args.rerank)
     searcher = Searcher(settings)
     searcher.rerank.preload(settings.float_memory_mb * 1_000_000)  # every query reranks
     if args.synthetic:
@@ -61,6 +61,11 @@ def run_eval(args: argparse.Namespace) -> int:
         variants.append((f"hybrid fitted (in-sample) {args.fit.name}", replace(base, ranker=fitted)))
     template = args.id_template
     rows = [(label, evaluate(searcher, judgments, opts, args.k, template)) for label, opts in variants]
+    rescorer = searcher.rescorer()  # the `rerank` setting or --rerank; None when off
+    if rescorer is not None:
+        # The same hybrid order, then the cross-encoder over its top rerank_depth sections.
+        scores = evaluate(searcher, judgments, base, args.k, template, rescore=True)
+        rows.append((f"hybrid + rescore {rescorer.name}", scores))
     if args.json:
         payload = {
             "qrels": None if args.synthetic else str(args.qrels),
@@ -73,9 +78,10 @@ def run_eval(args: argparse.Namespace) -> int:
         return 0
     k = args.k
     print(f"{len(judgments)} queries from {sanitize_line(str(source))}, k = {k}\n")
-    header = f"{'variant':<34} {'nDCG@' + str(k):>9} {'Recall@' + str(k):>10} {'MRR@' + str(k):>8} "
+    width = max(34, *(len(label) for label, _ in rows))
+    header = f"{'variant':<{width}} {'nDCG@' + str(k):>9} {'Recall@' + str(k):>10} {'MRR@' + str(k):>8} "
     print(header + f"{'Judged@' + str(k):>10} {'p50 ms':>8}")
     for label, sc in rows:
         metrics = f"{sc.ndcg:>9.3f} {sc.recall:>10.3f} {sc.mrr:>8.3f} {sc.judged:>10.3f}"
-        print(f"{label:<34} {metrics} {sc.latency_ms:>8.1f}")
+        print(f"{sanitize_line(label):<{width}} {metrics} {sc.latency_ms:>8.1f}")
     return 0

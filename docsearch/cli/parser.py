@@ -206,6 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="OUT.json",
         help="fit a ranker on these judgments (from the current one) and write it to OUT.json",
     )
+    p.add_argument(
+        "--rerank",
+        choices=("off", "local", "voyage"),
+        help="also run hybrid followed by this cross-encoder (default: the rerank setting, off)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser(

@@ -65,6 +65,23 @@ class EmbeddingCache:
                     found[bytes(key)] = np.frombuffer(blob, dtype=np.float32)
         return found
 
+    def fill(self, keys: Sequence[bytes], out: np.ndarray) -> list[int]:
+        """Copy the cached vectors of `keys` into the rows of `out`; the rows still missing.
+
+        `out` has one row per key and the vector size as its width; a stored vector of another
+        size (a model re-exported at a new dimension under the same key) counts as missing.
+        """
+        dim = out.shape[1]
+        found = self.get_many(keys, dim)
+        missing: list[int] = []
+        for row, key in enumerate(keys):
+            vector = found.get(key)
+            if vector is not None and len(vector) == dim:
+                out[row] = vector
+            else:
+                missing.append(row)
+        return missing
+
     def put_many(self, model: str, dim: int, items: Iterable[tuple[bytes, np.ndarray]]) -> None:
         rows = [(k, model, dim, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items]
         with self._lock:
@@ -110,18 +127,15 @@ class CachedEmbedder:
     def fingerprint(self) -> str:
         return self.inner.fingerprint
 
+    @property
+    def centers_binary(self) -> bool:
+        return bool(getattr(self.inner, "centers_binary", False))
+
     def embed_documents(self, texts: list[str], progress: ProgressFn | None = None) -> np.ndarray:
         dim = self.identity.dim
         keys = [cache_key(self._recipe, "document", dim, t) for t in texts]
-        found = self.cache.get_many(keys, dim)
         out = np.empty((len(texts), dim), dtype=np.float32)
-        todo = []
-        for row, key in enumerate(keys):
-            vector = found.get(key)
-            if vector is not None and len(vector) == dim:
-                out[row] = vector
-            else:
-                todo.append(row)
+        todo = self.cache.fill(keys, out)
         if progress and len(texts) > len(todo):
             hits = len(texts) - len(todo)
             progress(EmbedProgress(texts=hits, cached=hits))

@@ -169,9 +169,16 @@ def spec_from_metadata(folder: Path, onnx_file: Path, meta: dict[str, Any], wher
             output_name=meta.get("output_name"),
             matryoshka_dims=tuple(int(d) for d in meta.get("matryoshka_dims", ())),
             role=str(meta.get("role", "embedding")),
+            binary_center=_flag(meta.get("binary_center", False), "binary_center"),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise SettingsError(f"{where}: invalid model metadata ({exc!r})") from None
+
+
+def _flag(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} must be true or false")
+    return value
 
 
 def read_metadata(meta_path: Path) -> dict[str, Any]:

@@ -77,6 +77,11 @@ class OnnxModelSpec:
     # "embedding" (vectors), or "reranker" (a cross-encoder: embed/cross_encoder.py, whose
     # `dim` is its number of output logits).
     role: str = "embedding"
+    # Sign bits taken around the corpus mean (store/writer.py): for a model whose vectors all
+    # crowd into one narrow cone, where raw signs are nearly the same for every text (E5-like
+    # models lose most of their binary recall without it). Off for MiniLM, where it was
+    # measured to cost query→document ranking (BENCHMARKS.md).
+    binary_center: bool = False
 
     def at_dimension(self, dim: int) -> OnnxModelSpec | None:
         """This model truncated to `dim`, if it supports that dimension; else None."""
@@ -120,6 +125,11 @@ class OnnxEmbedder:
     @property
     def identity(self) -> ModelIdentity:
         return self.spec.identity
+
+    @property
+    def centers_binary(self) -> bool:
+        """Whether this model's sign bits should be taken around the corpus mean."""
+        return self.spec.binary_center
 
     @cached_property
     def fingerprint(self) -> str:

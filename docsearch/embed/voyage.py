@@ -215,14 +215,7 @@ class VoyageEmbedder:
         dim = self._identity.dim
         out = np.empty((len(texts), dim), dtype=np.float32)
         keys = [cache_key(self._identity.name, "document", dim, t) for t in texts]
-        cached = self.cache.get_many(keys, dim) if self.cache is not None else {}
-        missing: list[int] = []
-        for i, key in enumerate(keys):
-            hit = cached.get(key)
-            if hit is not None and len(hit) == dim:
-                out[i] = hit
-            else:
-                missing.append(i)
+        missing = self.cache.fill(keys, out) if self.cache is not None else list(range(len(texts)))
         done = len(texts) - len(missing)
         if progress and done:
             progress(EmbedProgress(texts=done, tokens=0, cached=done))

@@ -115,7 +115,9 @@ class Indexer:
         embedder = self.embedder_for(_committed_model(self.settings.index))
         identity = embedder.identity
         keep = self.settings.keep_replaced_minutes * 60
-        with IndexWriter(self.settings.index, identity, embedder.fingerprint, keep) as writer:
+        # Optional on an embedder: only a local model whose model file says binary_center.
+        center = bool(getattr(embedder, "centers_binary", False))
+        with IndexWriter(self.settings.index, identity, embedder.fingerprint, keep, center) as writer:
             if writer.repaired is not None:
                 self._note_repair(writer, name, summary)
             if writer.meta is not None:

@@ -98,6 +98,8 @@ class Searcher:
             self.keyword = KeywordRetriever(self.reader)
             self.rerank = FloatReranker(self.reader)
             self.questions = QuestionIndex(self.reader)
+        center = self.reader.meta.binary_center  # the index's bits were taken around it
+        self._binary_center = None if center is None else np.asarray(center, dtype=np.float32)
         # Each question row's fragment position, for applying fragment filters to questions.
         self._question_positions = self.binary.positions_of(self.questions.fragment_ids)
         self._columns: dict[str, np.ndarray] = {}
@@ -249,7 +251,7 @@ class Searcher:
 
         t = time.perf_counter()
         mask = self._mask(source, path_prefix)
-        qbits = pack_sign_bits(qvec)
+        qbits = pack_sign_bits(qvec if self._binary_center is None else qvec - self._binary_center)
         if opts.use_binary:
             bin_pos, bin_sim = self.binary.search(qbits, opts.rerank_count, mask)
             question_mask = None if mask is None else mask[self._question_positions]

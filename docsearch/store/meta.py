@@ -68,6 +68,10 @@ class IndexMeta:
     # table → path inside the table's folder → record; empty for an index written before
     # docsearch recorded them (verification then reads the tables instead).
     files: dict[str, dict[str, FileRecord]] = field(default_factory=dict)
+    # The vector subtracted from documents and queries before their sign bits are taken, for
+    # a model whose vectors crowd into a narrow cone (its model file says binary_center);
+    # None for every other model, whose bits are the raw signs.
+    binary_center: list[float] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -86,7 +90,7 @@ class IndexMeta:
                 table: {path: [rec.size, rec.sha256] for path, rec in sorted(records.items())}
                 for table, records in self.files.items()
             },
-        }
+        } | ({"binary_center": self.binary_center} if self.binary_center is not None else {})
 
     @classmethod
     def from_json(cls, data: Any) -> IndexMeta:
@@ -106,6 +110,7 @@ class IndexMeta:
             commit=_int(data, "commit", minimum=0, default=0),
             replaced=_replaced(data.get("replaced", [])),
             files=_files(data.get("files", {})),
+            binary_center=_center(data.get("binary_center"), _model(data, "document_model").dim),
         )
 
 
@@ -186,6 +191,19 @@ def _replaced(value: Any) -> list[Replaced]:
             )
         )
     return out
+
+
+def _center(value: Any, dim: int) -> list[float] | None:
+    if value is None:
+        return None
+    ok = (
+        isinstance(value, list)
+        and len(value) == dim
+        and all(isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in value)
+    )
+    if not ok:
+        raise MetaError(f"`binary_center` is not a list of {dim} numbers")
+    return [float(x) for x in value]
 
 
 def _files(value: Any) -> dict[str, dict[str, FileRecord]]:

@@ -64,20 +64,34 @@ def fragment_schema() -> pa.Schema:
     )
 
 
+def _vector_schema(column: pa.Field, per_question: bool) -> pa.Schema:
+    # Fragment tables are keyed by id; question tables by (fragment id, question number).
+    key = [pa.field("id", pa.int64())] + ([pa.field("n", pa.int32())] if per_question else [])
+    return pa.schema([*key, column])
+
+
+def _bits(dim: int) -> pa.Field:
+    return pa.field("bits", pa.binary(dim // 8))
+
+
+def _vector(dim: int) -> pa.Field:
+    return pa.field("vector", pa.list_(pa.float16(), dim))
+
+
 def binary_schema(dim: int) -> pa.Schema:
-    return pa.schema([("id", pa.int64()), ("bits", pa.binary(dim // 8))])
+    return _vector_schema(_bits(dim), per_question=False)
 
 
 def float_schema(dim: int) -> pa.Schema:
-    return pa.schema([("id", pa.int64()), ("vector", pa.list_(pa.float16(), dim))])
+    return _vector_schema(_vector(dim), per_question=False)
 
 
 def question_binary_schema(dim: int) -> pa.Schema:
-    return pa.schema([("id", pa.int64()), ("n", pa.int32()), ("bits", pa.binary(dim // 8))])
+    return _vector_schema(_bits(dim), per_question=True)
 
 
 def question_float_schema(dim: int) -> pa.Schema:
-    return pa.schema([("id", pa.int64()), ("n", pa.int32()), ("vector", pa.list_(pa.float16(), dim))])
+    return _vector_schema(_vector(dim), per_question=True)
 
 
 def vocabulary_schema() -> pa.Schema:

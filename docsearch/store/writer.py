@@ -91,9 +91,14 @@ class IndexWriter:
         document_model: ModelIdentity,
         fingerprint: str,
         keep_replaced: float = KEEP_REPLACED,
+        center_bits: bool = False,
     ) -> None:
+        """`center_bits`: the model asks for centred sign bits (its model file says
+        binary_center); a new index then takes its centre from the first rows written."""
         self.path = index
         self.document_model = document_model
+        self.center_bits = center_bits
+        self.center: np.ndarray | None = None
         self.fingerprint = fingerprint
         self.keep_replaced = keep_replaced
         self._lock_file: Any = None
@@ -126,7 +131,10 @@ class IndexWriter:
             if problems:
                 self._set_aside(meta, problems)
             else:
-                self.meta = meta
+                self.meta = meta  # None: another format's index, rebuilt from nothing
+                if meta is not None and meta.binary_center is not None:
+                    # The committed bits were taken around this centre: new rows must be too.
+                    self.center = np.asarray(meta.binary_center, dtype=np.float32)
         if self.meta is not None:
             self._db = lancedb.connect(str(self.path / "db"))
             try:
@@ -182,6 +190,7 @@ class IndexWriter:
             encoding="utf-8",
         )
         self.meta = None
+        self.center = None  # the rebuild takes its own
         self.repaired = Repair(problems, target, dict(meta.sources) if meta else {})
 
     def __exit__(self, *exc: object) -> None:
@@ -247,6 +256,9 @@ class IndexWriter:
             i: np.stack([v for _, v in sorted(rows, key=lambda r: r[0])]) for i, rows in rows_by_id.items()
         }
 
+    def _centered(self, vectors: np.ndarray) -> np.ndarray:
+        return vectors if self.center is None else vectors - self.center
+
     # -- changes ---------------------------------------------------------------------------------
 
     def delete(self, ids: Sequence[int]) -> None:
@@ -271,7 +283,13 @@ class IndexWriter:
         ids = pa.array([f.id for f in fragments], pa.int64())
         dim = self.document_model.dim
         schemas = table_schemas(dim)
-        binary = pa.table({"id": ids, "bits": bits_column(vectors, dim)}, schema=schemas["binary"])
+        if self.center_bits and self.center is None and self._tables["binary"].count_rows() == 0:
+            # The mean of the first rows stands for the corpus's: what centring removes is the
+            # direction every vector shares, which any few hundred of them show. It is kept
+            # for the life of the index, so the committed bits never need rewriting.
+            self.center = vectors.mean(axis=0).astype(np.float32)
+        bits = bits_column(self._centered(vectors), dim)
+        binary = pa.table({"id": ids, "bits": bits}, schema=schemas["binary"])
         floats = pa.table({"id": ids, "vector": float_column(vectors, dim)}, schema=schemas["float"])
         self._tables["fragments"].add(fragment_rows(fragments, fields))
         self._tables["binary"].add(binary)
@@ -287,7 +305,7 @@ class IndexWriter:
             qvectors = np.concatenate([q for _, q in pairs]).astype(np.float32)
             self._tables["qbinary"].add(
                 pa.table(
-                    {"id": qids, "n": ns, "bits": bits_column(qvectors, dim)},
+                    {"id": qids, "n": ns, "bits": bits_column(self._centered(qvectors), dim)},
                     schema=question_binary_schema(dim),
                 )
             )
@@ -351,6 +369,7 @@ class IndexWriter:
             commit=commit,
             replaced=kept,
             files=files,
+            binary_center=None if self.center is None else [float(x) for x in self.center],
         )
         write_meta(self.path, meta)
         self.meta = meta
