@@ -34,7 +34,8 @@ _WORD_RE = re.compile(r"\w+")
 # List markers, emphasis, and links inline (`[text](url)`) or by reference (`[text][]`,
 # `[text][ref]`): the link text stays.
 _LINK_RE = re.compile(r"!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
-_MARKUP_RE = re.compile(r"^\s{0,3}(?:[-*+>]|\d+[.)])\s+|[`*_]{1,3}", re.MULTILINE)
+# `_` is emphasis only at a word's edge: `follow_symlinks` keeps its underscore.
+_MARKUP_RE = re.compile(r"^\s{0,3}(?:[-*+>]|\d+[.)])\s+|[`*]{1,3}|(?<!\w)_{1,3}|_{1,3}(?!\w)", re.MULTILINE)
 _TAG_RE = re.compile(r"<[^>\n]*>")
 
 

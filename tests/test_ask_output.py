@@ -146,3 +146,11 @@ def test_code_and_lists_keep_their_lines_in_a_pipe(tmp_path):
     assert "    * `path` {string} where the zebra lives" in p.stdout.splitlines()
     assert "      * `flags` {string} nested flags" in p.stdout.splitlines()
     assert all(line == line.rstrip() for line in p.stdout.splitlines())
+
+
+def test_snippets_keep_underscores_inside_names():
+    from docsearch.present import snippet
+
+    text = "Set `follow_symlinks = true` to follow them, _emphasis_ aside; see [`fs.ReadStream`][]."
+    expected = "Set follow_symlinks = true to follow them, emphasis aside; see fs.ReadStream."
+    assert snippet(text, "follow symlinks") == expected
