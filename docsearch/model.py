@@ -87,6 +87,10 @@ class Hit:
     question: float | None = None  # cosine of the best-matching generated question, if any
     matched_question: str | None = None  # that question
     rescore: float | None = None  # the cross-encoder's relevance score, when rerank is on
+    # Where the fragment lives (docsearch/links.py): its file, and its page when the source
+    # was indexed with a base_url.
+    abs_path: str | None = None
+    url: str | None = None
 
     def as_json(self) -> dict[str, object]:
         f = self.fragment
@@ -108,6 +112,8 @@ class Hit:
             "matched_question": self.matched_question,
             "text": f.text,
             "source": f.source,
+            "abs_path": self.abs_path,
+            "url": self.url,
         }
 
 
@@ -157,6 +163,8 @@ class IndexSummary:
     warnings: list[Skipped] = field(default_factory=list)  # read, but with a problem (bad UTF-8)
     skipped: list[Skipped] = field(default_factory=list)  # not read at all
     seconds: float = 0.0
+    # Globs and options recalled from the source's last run (index/sources.py), as flags.
+    reused: list[str] = field(default_factory=list)
     # A damaged index this run set aside (in `set_aside`) and rebuilt: what was wrong with it,
     # and the other sources it held, (name, folder), which this run did not index again.
     repaired: list[str] = field(default_factory=list)
@@ -192,6 +200,7 @@ class IndexSummary:
             "skipped_files": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "warnings": [{"path": w.path, "reason": w.reason} for w in self.warnings],
             "seconds": round(self.seconds, 3),
+            "reused": self.reused,
             "repaired": None
             if not self.repaired
             else {

@@ -17,7 +17,7 @@ import re
 import sys
 from typing import Any
 
-from docsearch.model import Hit, SearchResult
+from docsearch.model import Hit
 
 # ESC-introduced sequences (CSI … final byte, OSC … BEL/ST, and two-byte escapes), then any
 # remaining C0/C1 control character except newline and tab.
@@ -34,7 +34,12 @@ _JSON_UNSAFE_RE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\u
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _LINE_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
 _WORD_RE = re.compile(r"\w+")
-_MARKUP_RE = re.compile(r"^\s{0,3}(?:[-*+>]|\d+[.)])\s+|[`*_]{1,3}|!?\[([^\]]*)\]\([^)]*\)", re.MULTILINE)
+# List markers, emphasis, and links inline (`[text](url)`) or by reference (`[text][]`,
+# `[text][ref]`): the link text stays.
+_LINK_RE = re.compile(r"!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
+# `_` is emphasis only at a word's edge: `follow_symlinks` keeps its underscore.
+_MARKUP_RE = re.compile(r"^\s{0,3}(?:[-*+>]|\d+[.)])\s+|[`*]{1,3}|(?<!\w)_{1,3}|_{1,3}(?!\w)", re.MULTILINE)
+_TAG_RE = re.compile(r"<[^>\n]*>")
 
 
 def sanitize(text: str) -> str:
@@ -61,66 +66,90 @@ def json_text(value: Any) -> str:
 
 
 def _plain(markdown: str) -> str:
-    return _MARKUP_RE.sub(lambda m: m.group(1) or "", markdown)
+    # Links first (their text may hold code spans), then list markers and emphasis.
+    return _MARKUP_RE.sub("", _LINK_RE.sub(lambda m: m.group(1), markdown))
+
+
+_FENCE_RE = re.compile(r"^\s{0,3}(```|~~~)")
+_LIST_RE = re.compile(r"^\s{0,3}(?:[-*+]|\d+[.)])\s+")
+_LINK_DEF_RE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s")
+
+
+def blocks(text: str) -> list[str]:
+    """The markdown blocks of `text`: paragraphs, lists and tables split at blank lines, a
+    fenced code block kept whole (its blank lines do not split it)."""
+    out: list[str] = []
+    current: list[str] = []
+    fence = ""
+    for line in text.splitlines():
+        opened = _FENCE_RE.match(line)
+        if fence:
+            current.append(line)
+            if opened and opened.group(1) == fence:
+                out.append("\n".join(current))
+                current, fence = [], ""
+            continue
+        if opened:
+            if current:
+                out.append("\n".join(current))
+            current, fence = [line], opened.group(1)
+        elif line.strip():
+            current.append(line)
+        elif current:
+            out.append("\n".join(current))
+            current = []
+    if current:
+        out.append("\n".join(current))
+    return out
+
+
+def block_kind(block: str) -> str:
+    """ "code", "table", "list", "refs" (link definitions), "html" (comments, tags) or "text"."""
+    lines = block.splitlines()
+    first = lines[0].lstrip()
+    if _FENCE_RE.match(lines[0]) or all(line.startswith("    ") for line in lines):
+        return "code"
+    if first.startswith("<"):
+        return "html"
+    if all(_LINK_DEF_RE.match(line) for line in lines):
+        return "refs"
+    if first.startswith("|") and len(lines) > 1:
+        return "table"
+    if _LIST_RE.match(lines[0]):
+        return "list"
+    return "text"
+
+
+def best_block(text: str, query: str) -> tuple[str, str]:
+    """(kind, block) of the prose, list or table block of `text` that shares most words with
+    the query, the first one on a tie; code, link definitions and HTML only when that is all
+    there is (code, then HTML's text, then link definitions)."""
+    terms = {w.lower() for w in _WORD_RE.findall(query) if len(w) > 2}
+    found = [(block_kind(b), b) for b in blocks(text)]
+    readable = [(k, b) for k, b in found if k in ("text", "list", "table")]
+    code = [(k, b) for k, b in found if k == "code"]
+    html = [(k, _TAG_RE.sub(" ", b)) for k, b in found if k == "html"]  # an HTML table's text
+    candidates = readable or code or html or found or [("text", text.strip())]
+
+    def overlap(item: tuple[str, str]) -> int:
+        return len(terms & {w.lower() for w in _WORD_RE.findall(item[1])})
+
+    return max(candidates, key=overlap) if terms else candidates[0]
+
+
+def flat(block: str, width: int = 240) -> str:
+    """A block as one line of plain text, cut to `width`."""
+    line = " ".join(sanitize(_plain(block)).split())
+    return line if len(line) <= width else line[: width - 1].rsplit(" ", 1)[0] + "…"
 
 
 def snippet(text: str, query: str, width: int = 240) -> str:
-    """The paragraph of `text` that shares most words with the query, cut to `width`."""
-    terms = {w.lower() for w in _WORD_RE.findall(query) if len(w) > 2}
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip() and not p.startswith("```")]
-    if not paragraphs:
-        paragraphs = [text.strip()]
-
-    def overlap(p: str) -> int:
-        return len(terms & {w.lower() for w in _WORD_RE.findall(p)})
-
-    best = max(paragraphs, key=overlap) if terms else paragraphs[0]
-    flat = " ".join(sanitize(_plain(best)).split())
-    return flat if len(flat) <= width else flat[: width - 1].rsplit(" ", 1)[0] + "…"
+    """The block of `text` that shares most words with the query, as one line cut to `width`."""
+    return flat(best_block(text, query)[1], width)
 
 
 def hit_heading(hit: Hit) -> str:
     return sanitize(" › ".join(hit.fragment.breadcrumb))
-
-
-def render_text(result: SearchResult, color: bool) -> list[object]:
-    """Rich renderables for `docsearch ask`'s human output."""
-    from rich.padding import Padding
-    from rich.text import Text
-
-    out: list[object] = []
-    if result.corrections:
-        out.append(Text(f"also searched for: {sanitize(' '.join(result.corrections))}", style="dim"))
-    if not result.hits:
-        out.append(Text("No results.", style="dim"))
-        return out
-    terms = sorted({w for w in _WORD_RE.findall(result.query) if len(w) > 2}, key=len, reverse=True)
-    for n, hit in enumerate(result.hits, 1):
-        f = hit.fragment
-        head = Text()
-        head.append(f"{n:>2}. ", style="dim")
-        head.append(hit_heading(hit), style="bold")
-        head.append(f"  {hit.score:.3f}", style="dim")
-        out.append(head)
-        where = Text("    ")
-        where.append(sanitize_line(f.ref), style="cyan")
-        where.append(f":{f.line_start}", style="dim")
-        where.append(f"  ({sanitize_line(f.source)})", style="dim")
-        out.append(where)
-        body = Text(snippet(f.text, result.query))
-        if color and terms:
-            body.highlight_words(terms, style="bold yellow", case_sensitive=False)
-        out.append(Padding(body, (0, 0, 0, 4)))
-    t = result.timings
-    cross = f", cross-encoder {t.rescore:.1f}" if t.rescore else ""
-    out.append(
-        Text(
-            f"{len(result.hits)} results in {t.total:.1f} ms (embed {t.embed:.1f}, keyword {t.keyword:.1f}, "
-            f"binary {t.binary:.1f}, rerank {t.rerank:.1f}{cross})",
-            style="dim",
-        )
-    )
-    return out
 
 
 class _WarningLine(logging.Handler):

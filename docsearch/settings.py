@@ -50,6 +50,7 @@ class Settings:
     llm_output_usd_per_mtok: float = 0.0
     questions: bool = False  # generate questions per fragment when indexing (needs llm)
     summary_fragments: int = 5  # top fragments given to the LLM for a cited summary
+    no_summary: bool = False  # `ask --no-summary`: no LLM summary, even with an LLM set
     summary_pause: float = 0.0  # TUI: stream a summary after this many idle seconds; 0 = only on Ctrl+S
     # `docsearch mcp`: the most tokens one tool result holds (agents pay for context); longer
     # sections and pages are cut there and say where to continue.
@@ -260,9 +261,14 @@ def _from_toml(path: Path) -> dict[str, Any]:
         raise SettingsError(
             f"{path}: {secrets[0]} belongs in the environment (VOYAGE_API_KEY), not in a file"
         )
-    unknown = sorted(set(data) - (set(_FIELDS) - _NOT_IN_FILE))
+    allowed = set(_FIELDS) - _NOT_IN_FILE
+    unknown = sorted(set(data) - allowed)
     if unknown:
-        raise SettingsError(f"{path}: unknown setting(s): {', '.join(unknown)}")
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], sorted(allowed), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise SettingsError(f"{path}: unknown setting(s): {', '.join(unknown)}{hint}")
     for key in ("index", "cache_dir", "ranker"):
         if key in data:
             # A relative path in a config file is relative to that file, not to the cwd.

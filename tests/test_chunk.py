@@ -127,3 +127,17 @@ def test_attribute_lists_are_ids_never_title_text():
         ("k", "Kram"),
     ]
     assert frags[1].breadcrumb == ("T", "Defaults") and frags[1].line_start == 5
+
+
+def test_link_reference_definitions_are_not_text():
+    # Node's pages end with their link definitions: they must not become the last section's
+    # text (BM25 and the embedding would match the link labels), nor a part of their own.
+    body = "\n\n".join(f"Paragraph {n} about reading streams line by line." for n in range(40))
+    defs = "\n".join(f"[`fs.Thing{n}`]: fs.md#thing-{n}" for n in range(60))
+    md = f"# Page\n\nSee [`fs.Thing1`][] and [a label][x].\n\n## Last\n\n{body}\n\n[x]: https://example.com\n{defs}\n"
+    fragments = chunk(md, "p.md", "s")
+    assert fragments and all("]: " not in f.text for f in fragments)
+    assert all(f.text.strip() for f in fragments)
+    assert "[`fs.Thing1`][]" in fragments[0].text  # the references themselves stay
+    last = max(fragments, key=lambda f: f.line_end)
+    assert last.line_end == md.split("\n").index("Paragraph 39 about reading streams line by line.") + 1

@@ -53,7 +53,7 @@ def test_index_ask_status_json(tmp_path, docs):
     assert "docs" in status["sources"] and status["size_bytes"] > 0
 
     p = run("ask", "exit codes", "--index", index, "--no-summary")
-    assert p.returncode == 0 and "cli.md#exit-codes" in p.stdout
+    assert p.returncode == 0 and "cli.md:" in p.stdout and " #exit-codes  (docs)" in p.stdout
 
 
 def test_human_output_neutralizes_escape_sequences(tmp_path):

@@ -195,8 +195,10 @@ def test_ask_flags_invented_citations_and_survives_llm_failure(llm, corpus_index
     assert "cli.md" in p.stdout  # the results were printed before the summary failed
 
 
-def test_ask_without_llm_prints_one_hint(corpus_index):
-    p = run_docsearch("ask", "exit codes", "--index", corpus_index)
+def test_ask_without_llm_prints_one_hint(corpus_index, tmp_path):
+    # The hint is shown once per cache dir: a new one here, so that this run is the first.
+    env = {"DOCSEARCH_CACHE_DIR": str(tmp_path)}
+    p = run_docsearch("ask", "exit codes", "--index", corpus_index, env=env)
     assert p.returncode == 0 and "Summary" not in p.stdout
     assert p.stderr.count("hint:") == 1 and "DOCSEARCH_LLM" in p.stderr
     p = run_docsearch("ask", "exit codes", "--index", corpus_index, "--no-summary", "--json")

@@ -19,6 +19,7 @@ from docsearch.cli.index_cmd import run_index
 from docsearch.cli.mcp_cmd import run_mcp
 from docsearch.cli.models_cmd import run_models
 from docsearch.cli.parser import build_parser
+from docsearch.cli.sources_cmd import run_remove, run_sources
 from docsearch.cli.status_cmd import run_status
 from docsearch.disk import os_error_message
 from docsearch.errors import DocsearchError, StorageError
@@ -41,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         "suggest": run_suggest,
         "eval": run_eval,
         "mcp": run_mcp,
+        "sources": run_sources,
+        "remove": run_remove,
     }
     try:
         if args.command in commands:

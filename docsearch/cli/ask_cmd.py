@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from docsearch.cli.common import check_query_length, print_error, settings_from
-from docsearch.errors import SettingsError
-from docsearch.present import json_text, sanitize
+from docsearch.errors import InputError, SettingsError
+from docsearch.present import json_text, sanitize, sanitize_line
 
 
 def run_ask(args: argparse.Namespace) -> int:
@@ -16,16 +17,20 @@ def run_ask(args: argparse.Namespace) -> int:
 
     if args.top_k is not None and args.top_k < 1:
         raise SettingsError("--top-k must be at least 1")
+    args.query = query_from(args.query)
     check_query_length(args.query)
-    settings = settings_from(args, top_k=args.top_k, rerank=args.rerank)
+    settings = settings_from(args, top_k=args.top_k, rerank=args.rerank, no_summary=args.no_summary)
+    no_summary = settings.no_summary
     llm = None
-    if not args.no_summary:
+    if not no_summary:
         from docsearch.llm.client import client_from_settings
 
         llm = client_from_settings(settings)  # a bad `llm` setting fails before the search
     searcher = Searcher(settings)
     result = searcher.search(args.query, source=args.source, path_prefix=args.path_prefix, rescore=True)
-    hint = None if llm or args.no_summary else LLM_HINT
+    if not result.hits and (args.source is not None or args.path_prefix is not None):
+        raise _filter_error(args, searcher.reader.meta.sources)
+    hint = None if llm or no_summary else _hint_once(settings.cache_dir, args.verbose)
     if args.json:
         payload = result.as_json()
         code = 0
@@ -40,13 +45,17 @@ def run_ask(args: argparse.Namespace) -> int:
         if hint:
             print(hint, file=sys.stderr)
         return code
-    from rich.console import Console
+    from docsearch.cli.ask_output import plain_lines, terminal_renderables
 
-    from docsearch.present import render_text
+    if sys.stdout.isatty():
+        from rich.console import Console
 
-    console = Console(highlight=False)
-    for renderable in render_text(result, color=console.is_terminal):
-        console.print(renderable)
+        console = Console(highlight=False)
+        for renderable in terminal_renderables(result, color=console.is_terminal):
+            console.print(renderable)
+    else:
+        # A pipe or a file: no wrapping, no padding, no colour.
+        sys.stdout.write("".join(line + "\n" for line in plain_lines(result)))
     if hint:
         print(hint, file=sys.stderr)
     if llm is None or not result.hits:
@@ -71,9 +80,51 @@ def run_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def query_from(words: list[str] | str) -> str:
+    """The query: the words joined (`ask exit codes` as `llm` does it), or standard input for
+    `ask -` and for no words when standard input is not a terminal (`echo q | docsearch ask`)."""
+    if isinstance(words, str):
+        words = [words]
+    if words == ["-"] or (not words and not sys.stdin.isatty()):
+        return " ".join(sys.stdin.read().split())
+    return " ".join(words)
+
+
+def _filter_error(args: argparse.Namespace, sources: dict[str, Any]) -> InputError:
+    """`--source`/`--path-prefix` that match nothing: a mistake, not an empty answer."""
+    listed = ", ".join(f"{name} ({src.get('root', '?')})" for name, src in sorted(sources.items()))
+    if args.source is not None and args.source not in sources:
+        what = f"--source {args.source} is not a source of this index"
+    else:
+        parts = [f"--source {args.source}" if args.source is not None else "", ""]
+        if args.path_prefix is not None:
+            parts[1] = f"--path-prefix {args.path_prefix}"
+        what = f"{' '.join(p for p in parts if p)} matches no fragment"
+    return InputError(f"{sanitize_line(what)}; the index's sources: {sanitize_line(listed) or 'none'}")
+
+
+HINT_MARKER = "llm-hint-shown"
+
+
+def _hint_once(cache_dir: Path, verbose: bool) -> str | None:
+    """The LLM hint, shown once per cache dir (a marker file there), or always with --verbose."""
+    if verbose:
+        return LLM_HINT
+    marker = cache_dir / HINT_MARKER
+    if marker.exists():
+        return None
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        return None  # a read-only cache: never nag on every run
+    return LLM_HINT
+
+
 LLM_HINT = (
     "hint: for a cited summary, set DOCSEARCH_LLM=openai:MODEL (with DOCSEARCH_LLM_BASE_URL for a "
-    "local server such as Ollama) or anthropic:MODEL with ANTHROPIC_API_KEY; --no-summary hides this"
+    "local server such as Ollama) or anthropic:MODEL with ANTHROPIC_API_KEY; shown once, "
+    "again with --verbose"
 )
 
 

@@ -5,20 +5,44 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from docsearch.cli.common import settings_from
+from docsearch.errors import InputError
 from docsearch.present import json_text, sanitize, sanitize_line
 
 SKIPPED_LISTED = 10
 
 
 def run_index(args: argparse.Namespace) -> int:
+    """`index DIR` indexes one folder; `index` with no folder re-indexes every known source
+    (or the one `--source` names) from its folder, with the globs and options it had."""
+    if args.folder is not None:
+        return _index_one(args)
+    from docsearch.index.sources import known_sources
+
+    known = known_sources(settings_from(args).index)
+    if args.source is not None:
+        known = {k: v for k, v in known.items() if k == args.source}
+    if not known:
+        what = f"no source named {args.source!r}" if args.source else "no sources yet"
+        raise InputError(f"no folder given and the index has {what}: run `docsearch index DIR`")
+    summaries = []
+    for name, src in sorted(known.items()):
+        args.folder, args.source = Path(str(src.get("root"))), name
+        summaries.append(_index_one(args, print_json=False))
+    if args.json:
+        print(json_text({"sources": summaries}))
+    return 0
+
+
+def _index_one(args: argparse.Namespace, print_json: bool = True) -> Any:
+    """Index one folder and print its summary; with print_json False (every source at once),
+    the JSON summary is returned for the caller to print."""
     from docsearch.index.indexer import Indexer, Progress
 
-    settings = settings_from(
-        args, voyage_dimension=args.dimension, questions=args.questions, follow_symlinks=args.follow_symlinks
-    )
+    settings = settings_from(args, voyage_dimension=args.dimension, questions=args.questions)
     indexer = Indexer(settings)
     interactive = sys.stderr.isatty() and not args.json
 
@@ -52,7 +76,14 @@ def run_index(args: argparse.Namespace) -> int:
 
         with bar:
             summary = indexer.index(
-                args.folder, args.source, args.include, args.exclude, on_progress, base_url=args.base_url
+                args.folder,
+                args.source,
+                args.include,
+                args.exclude,
+                on_progress,
+                base_url=args.base_url,
+                url_ext=args.url_ext,
+                follow_symlinks=args.follow_symlinks,
             )
     else:
         last: dict[str, int] = {}
@@ -75,14 +106,29 @@ def run_index(args: argparse.Namespace) -> int:
                     print(f"{label} {p.done}/{p.total} {detail}".rstrip(), file=sys.stderr)
 
         summary = indexer.index(
-            args.folder, args.source, args.include, args.exclude, on_progress, base_url=args.base_url
+            args.folder,
+            args.source,
+            args.include,
+            args.exclude,
+            on_progress,
+            base_url=args.base_url,
+            url_ext=args.url_ext,
+            follow_symlinks=args.follow_symlinks,
         )
 
     if args.json:
+        if not print_json:
+            return summary.as_json()
         print(json_text(summary.as_json()))
         return 0
 
     s = summary
+    if s.reused:
+        print(
+            f"index: {sanitize_line(s.source)} reuses {sanitize_line(' '.join(s.reused))} from its last run "
+            "(give --include/--exclude to replace them, --exclude '' to clear)",
+            file=sys.stderr,
+        )
     from_cache = f", {s.cached} from the embedding cache" if s.cached else ""
     print(
         f"indexed {sanitize_line(s.source)}: {s.files} files, {s.fragments} fragments "

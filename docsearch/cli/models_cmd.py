@@ -9,7 +9,7 @@ from typing import Any
 
 from docsearch.cli.common import settings_from
 from docsearch.errors import SettingsError
-from docsearch.present import json_text, sanitize, sanitize_line
+from docsearch.present import json_text, sanitize_line
 
 
 def run_models(args: argparse.Namespace) -> int:
@@ -43,7 +43,9 @@ def run_models(args: argparse.Namespace) -> int:
                     "name": name,
                     "kind": kind,
                     "space": space,
-                    "dimensions": dims,
+                    "dim": dims[0] if dims else None,  # the size it embeds at by default
+                    "dims": dims,  # every size it can give (Matryoshka)
+                    "dimensions": dims,  # deprecated: the old name of `dims`
                     "installed": installed,
                     "location": where,
                     "description": known.description if known else "added with `docsearch models add`",
@@ -52,23 +54,19 @@ def run_models(args: argparse.Namespace) -> int:
         if args.json:
             print(json_text({"models": rows}))
             return 0
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(box=None, pad_edge=False)
-        for column in ("model", "kind", "space", "dims", "ready", "where"):
-            table.add_column(column)
-        for r in rows:
-            ready = "yes" if r["installed"] else ("needs VOYAGE_API_KEY" if r["kind"] == "api" else "no")
-            table.add_row(
-                sanitize(r["name"]),
+        header = ("model", "kind", "space", "dims", "ready", "where")
+        cells = [
+            (
+                sanitize_line(r["name"]),
                 r["kind"],
-                sanitize(r["space"]),
-                ",".join(map(str, r["dimensions"])),
-                ready,
-                sanitize(r["location"]),
+                sanitize_line(r["space"]),
+                ",".join(map(str, r["dims"])),
+                "yes" if r["installed"] else ("needs VOYAGE_API_KEY" if r["kind"] == "api" else "no"),
+                sanitize_line(r["location"]),
             )
-        Console(highlight=False).print(table)
+            for r in rows
+        ]
+        print_columns(header, cells)
         return 0
 
     if action == "pull":
@@ -105,6 +103,25 @@ def run_models(args: argparse.Namespace) -> int:
         print(f"removed {sanitize_line(args.name)}")
         return 0
     raise SettingsError(f"unknown models action {action!r}")
+
+
+def print_columns(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """A table: rich on a terminal, plain aligned columns elsewhere, where no cell is ever
+    cut or wrapped (a pipe has no width to fit)."""
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False)
+        for column in header:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        Console(highlight=False).print(table)
+        return
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
+    for row in (header, *rows):
+        print("  ".join(f"{c:<{w}}" for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 def _pull_with_progress(downloader: Any, known: Any) -> Path:

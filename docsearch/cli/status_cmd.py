@@ -40,7 +40,8 @@ def run_status(args: argparse.Namespace) -> int:
         "compatible": compatible,
         "problem": problem or None,
         "space": doc.space,
-        "dimension": doc.dim,
+        "dim": doc.dim,  # as in document_model.dim and `models list --json`
+        "dimension": doc.dim,  # deprecated: the old name of `dim`
         "size_bytes": reader.size_on_disk(),
         "updated": meta.updated,
     }

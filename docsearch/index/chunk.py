@@ -117,9 +117,12 @@ def _scan(tokens: list[Token], lines: list[str]) -> tuple[list[_Heading], list[_
     blocks: list[_Block] = []
     hidden: set[int] = set()
     pending_anchor: tuple[str, int] | None = None  # (<a id>, its line) just before a heading
+    covered: set[int] = set()
     i = 0
     while i < len(tokens):
         tok = tokens[i]
+        if tok.level == 0 and tok.map is not None:
+            covered.update(range(*tok.map))
         if tok.level != 0 or tok.map is None or tok.type.endswith("_close") or tok.type == "front_matter":
             i += 1
             continue
@@ -165,6 +168,11 @@ def _scan(tokens: list[Token], lines: list[str]) -> tuple[list[_Heading], list[_
         pending_anchor = None
         blocks.append(_Block(start, end, tok.type in ("fence", "code_block")))
         i += 1
+    # A text line no block holds is a link reference definition (`[fs.ReadStream]: fs.md#…`),
+    # the one construct markdown-it consumes without a token. It does not render, and Node's
+    # pages end with dozens of them, which made the last section's text a list of link
+    # labels that BM25 and the embedding matched as if they were prose.
+    hidden.update(n for n, line in enumerate(lines) if n not in covered and line.strip())
     return headings, blocks, hidden
 
 

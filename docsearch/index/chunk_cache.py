@@ -20,7 +20,7 @@ from docsearch.cache import TextStore
 from docsearch.model import Fragment
 
 # Bump when chunk() would cut the same text differently (released versions differ anyway).
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3  # 3: link reference definitions are not text
 
 _TUPLES = ("breadcrumb", "questions", "hot_links")
 

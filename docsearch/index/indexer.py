@@ -24,6 +24,7 @@ from docsearch.index.chunk_cache import ChunkCache, chunk_key
 from docsearch.index.discover import Document, discover, nothing_to_index, shown, utf8
 from docsearch.index.fields import keyword_fields
 from docsearch.index.includes import DocsFolder, may_include
+from docsearch.index.sources import known_sources, recall
 from docsearch.model import Fragment, IndexSummary, Skipped
 from docsearch.settings import Settings
 from docsearch.store.tables import IndexWriter, read_meta
@@ -67,11 +68,15 @@ class Indexer:
         self,
         folder: Path | str,
         source: str | None = None,
-        include: Iterable[str] = (),
-        exclude: Iterable[str] = (),
+        include: Iterable[str] | None = None,
+        exclude: Iterable[str] | None = None,
         progress: ProgressCallback | None = None,
         base_url: str | None = None,
+        url_ext: str | None = None,
+        follow_symlinks: bool | None = None,
     ) -> IndexSummary:
+        """Index `folder` as source `source`. Globs and options left as None are the ones the
+        source was last indexed with (index/sources.py); `summary.reused` names them."""
         started = time.perf_counter()
         report = progress or (lambda _p: None)
         root = Path(folder).expanduser()
@@ -88,7 +93,18 @@ class Indexer:
         summary = IndexSummary(source=name)
 
         llm = self._question_llm()  # a missing LLM fails before any work is done
-        found = discover(root, include, exclude, self.settings.max_file_bytes, self.settings.follow_symlinks)
+        recipe = recall(
+            known_sources(self.settings.index).get(name),
+            root,
+            include,
+            exclude,
+            follow_symlinks,
+            self.settings.follow_symlinks,
+        )
+        summary.reused = recipe.reused
+        found = discover(
+            root, recipe.include, recipe.exclude, self.settings.max_file_bytes, recipe.follow_symlinks
+        )
         summary.skipped = found.skipped
         summary.warnings = found.warnings
         summary.files = len(found.documents)
@@ -226,9 +242,15 @@ class Indexer:
             known = writer.repaired.sources if writer.repaired else sources
             if base_url is None and name in known:
                 base_url = known[name].get("base_url")  # kept until given again
+            if url_ext is None and name in known:
+                url_ext = known[name].get("url_ext")
             sources[name] = {
                 "base_url": base_url,
+                "url_ext": url_ext,
                 "root": str(root),
+                "include": recipe.include,
+                "exclude": recipe.exclude,
+                "follow_symlinks": recipe.follow_symlinks,
                 "files": summary.files,
                 "fragments": summary.fragments,
                 "updated": time.time(),

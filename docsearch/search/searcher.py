@@ -25,6 +25,7 @@ from typing import TypeVar
 import numpy as np
 
 from docsearch.embed.base import Embedder, check_compatible, pack_sign_bits
+from docsearch.links import fragment_links
 from docsearch.model import MAX_QUERY_CHARS, Fragment, Hit, SearchResult, Timings
 from docsearch.search.binary import BinaryIndex
 from docsearch.search.features import Signals
@@ -361,6 +362,7 @@ class Searcher:
         if len(refs) < k and first < len(best):
             by_id |= {f.id: f for f in self._fragments([int(candidates[i]) for i in best[first:]])}
         hits: list[Hit] = []
+        sources = self.reader.meta.sources
         seen: set[tuple[str, str, str]] = set()
         for i in best:
             if not np.isfinite(fused[i]):
@@ -373,6 +375,7 @@ class Searcher:
                 break
             number = int(found.question_numbers[i])
             matched = frag.questions[number] if 0 <= number < len(frag.questions) else None
+            abs_path, url = fragment_links(sources, frag.source, frag.path, frag.anchor)
             hits.append(
                 Hit(
                     fragment=frag,
@@ -382,6 +385,8 @@ class Searcher:
                     float=float(s.cosine[i]),
                     question=float(s.question[i]) if matched else None,
                     matched_question=matched,
+                    abs_path=abs_path,
+                    url=url,
                 )
             )
         found.timings.fuse += _ms(t)
