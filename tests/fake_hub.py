@@ -1,8 +1,10 @@
 """A fake Hugging Face Hub on 127.0.0.1 for `docsearch models pull`.
 
 It serves the two endpoints the downloader uses, as the real Hub does:
-- `GET /api/models/{repo}/tree/{revision}`: a JSON list of files; large files carry
-  `lfs: {oid: sha256, size}`, small ones only `oid` (their git blob sha1);
+- `GET /api/models/{repo}/tree/{revision}[/{folder}]`: a JSON list of one folder's entries (the
+  top level without a folder): its files, where large ones carry `lfs: {oid: sha256, size}` and
+  small ones only `oid` (their git blob sha1), and its subfolders as `directory` entries, whose
+  files are listed only when that folder is asked for;
 - `GET /{repo}/resolve/{revision}/{path}`: a 302 redirect to `/cdn/...` (the Hub sends files
   through a CDN), which serves the bytes with `Range` support (206 / Content-Range).
 
@@ -16,6 +18,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
+from urllib.parse import unquote
 
 from tests.local_server import QuietHandler, ServedFake, serve
 
@@ -38,10 +41,16 @@ class FakeHub(ServedFake):
     ranges: list[str] = field(default_factory=list)  # Range headers received on file downloads
     _server: ThreadingHTTPServer | None = None
 
-    def listing(self, repo: str) -> list[dict]:
-        out = []
+    def listing(self, repo: str, folder: str = "") -> list[dict]:
+        out: list[dict] = []
+        subfolders: set[str] = set()
+        prefix = folder + "/" if folder else ""
         for f in self.files:
-            if f.repo != repo:
+            if f.repo != repo or not f.path.startswith(prefix):
+                continue
+            rest = f.path.removeprefix(prefix)
+            if "/" in rest:
+                subfolders.add(prefix + rest.split("/")[0])
                 continue
             blob = hashlib.sha1(b"blob %d\0" % len(f.data) + f.data, usedforsecurity=False).hexdigest()
             entry: dict = {"type": "file", "oid": blob, "size": len(f.data), "path": f.path}
@@ -51,6 +60,7 @@ class FakeHub(ServedFake):
                     sha = "0" * 64
                 entry["lfs"] = {"oid": sha, "size": len(f.data), "pointerSize": 134}
             out.append(entry)
+        out += [{"type": "directory", "oid": "0" * 40, "size": 0, "path": d} for d in sorted(subfolders)]
         return out
 
     def start(self) -> FakeHub:
@@ -60,11 +70,14 @@ class FakeHub(ServedFake):
             def do_GET(self) -> None:
                 parts = self.path.split("/")
                 if self.path.startswith("/api/models/"):
-                    # /api/models/{owner}/{name}/tree/{revision}
+                    # /api/models/{owner}/{name}/tree/{revision}[/{folder}], the folder %-encoded
                     repo = "/".join(parts[3:5])
+                    folder = unquote("/".join(parts[7:]))
                     if parts[5:7] != ["tree", hub.revision] or not hub.listing(repo):
                         return self.send(404, b'{"error":"Repository not found"}', {})
-                    body = json.dumps(hub.listing(repo)).encode()
+                    if folder and not hub.listing(repo, folder):
+                        return self.send(404, b'{"error":"Entry not found"}', {})
+                    body = json.dumps(hub.listing(repo, folder)).encode()
                     return self.send(200, body, {"Content-Type": "application/json"})
                 if len(parts) > 4 and parts[3] == "resolve":
                     target = "/cdn/" + "/".join(parts[1:3] + parts[5:])
@@ -104,4 +117,3 @@ class FakeHub(ServedFake):
 
         self._server = serve(Handler)
         return self
-

@@ -86,14 +86,18 @@ def test_centred_bits_bring_back_the_binary_phase(docs, tmp_path, embedder):
         Indexer(make_settings(index), embedder=model).index(docs, source="docs")
         meta = json.loads((index / "meta.json").read_text(encoding="utf-8"))
         assert ("binary_center" in meta) is (label == "centred")
-        tops[label] = [binary_top(index, model, q) for q in QUERIES]
+        tops[label] = [binary_top(index, model, q, k=10) for q in QUERIES]
 
     # Raw: every fragment's bits are the offset's signs, so the binary ranking is blind: the
     # same list, whatever the query.
     assert all(top == tops["raw"][0] for top in tops["raw"])
-    # Centred: the binary phase sees what MiniLM's own bits see (most of the same top 5).
-    for plain, centred in zip(tops["plain"], tops["centred"], strict=True):
-        assert len(set(plain) & set(centred)) >= 3, (plain, centred)
+    # Centred: the binary phase sees what MiniLM's own bits see: most of the same top 10, far
+    # more than the raw bits share with it.
+    def shared(label: str) -> float:
+        pairs = zip(tops["plain"], tops[label], strict=True)
+        return sum(len(set(a) & set(b)) for a, b in pairs) / (10 * len(QUERIES))
+
+    assert shared("centred") >= 0.5 and shared("centred") >= shared("raw") + 0.2, tops
 
 
 def test_the_centre_is_kept_across_runs_and_rebuilds(docs, tmp_path, embedder):

