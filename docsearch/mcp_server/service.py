@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from docsearch.errors import InputError, SettingsError
+from docsearch.inputs import check_query
 from docsearch.mcp_server.budget import cut_lines, cut_tokens, estimate_tokens
 from docsearch.mcp_server.pages import Page, PageMap, Section, heading_line, join_parts, read_page_lines
 from docsearch.mcp_server.warm import WarmSearcher
-from docsearch.model import MAX_QUERY_CHARS, Hit
+from docsearch.model import Hit
 from docsearch.present import sanitize, sanitize_line
 from docsearch.settings import Settings
 
@@ -73,14 +74,10 @@ class DocsService:
 
     @staticmethod
     def _check_query(query: str, what: str = "query") -> str:
-        text = " ".join(query.split())
-        if not text:
-            raise InputError(f"the {what} is empty")
-        if len(text) > MAX_QUERY_CHARS:
-            raise InputError(
-                f"the {what} is {len(text):,} characters long; docsearch searches at most {MAX_QUERY_CHARS:,}"
-            )
-        return text
+        # The CLI's checks and messages (empty, not UTF-8: JSON can carry a lone surrogate
+        # such as "\udcff", too long), then the query as the Searcher takes it.
+        check_query(query, what)
+        return " ".join(query.split())
 
     @staticmethod
     def _check_source(searcher: Searcher, source: str | None) -> None:
