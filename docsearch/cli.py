@@ -36,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"docsearch {__version__}")
+    parser.add_argument(
+        "--print", action="store_true", help="terminal UI: on Enter, exit and print the result's path:line"
+    )
+    parser.add_argument(
+        "--print-format", dest="print_format", metavar="FMT", help="--print with {path} {line} {anchor} {url}"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("index", parents=[common], help="index a folder of markdown")
@@ -169,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command in commands:
             return commands[args.command](args)
-        if sys.stdin.isatty() and sys.stdout.isatty():
+        # The UI draws on stderr's terminal, so `vim $(docsearch --print)` works like fzf.
+        wants_print = getattr(args, "print", False) or getattr(args, "print_format", None)
+        if sys.stdin.isatty() and (sys.stdout.isatty() or (wants_print and sys.stderr.isatty())):
             return _tui(args)
         parser.print_help()
         return 0
@@ -410,9 +418,19 @@ def _summarize(llm: Any, query: str, result: Any, settings: Any, show: Any) -> t
 def _tui(args: argparse.Namespace) -> int:
     from docsearch.llm.client import client_from_settings
     from docsearch.tui.app import DocsearchApp
+    from docsearch.tui.output import DEFAULT_FORMAT, check_format
 
+    fmt = getattr(args, "print_format", None)
+    if fmt is None and getattr(args, "print", False):
+        fmt = DEFAULT_FORMAT
+    print_format = check_format(fmt) if fmt is not None else None
     settings = _settings(args)
-    DocsearchApp(settings, llm=client_from_settings(settings)).run()
+    chosen = DocsearchApp(settings, llm=client_from_settings(settings), print_format=print_format).run()
+    if print_format is None:
+        return 0
+    if not chosen:
+        return 1  # left without choosing, as fzf does
+    print(sanitize_line(chosen))
     return 0
 
 
