@@ -31,7 +31,11 @@ _ESCAPE_RE = re.compile(
 _JSON_UNSAFE_RE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 _LINE_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
 _WORD_RE = re.compile(r"\w+")
-_MARKUP_RE = re.compile(r"^\s{0,3}(?:[-*+>]|\d+[.)])\s+|[`*_]{1,3}|!?\[([^\]]*)\]\([^)]*\)", re.MULTILINE)
+# List markers, emphasis, inline links and reference links ([fs.ReadStream][], [text][label]):
+# the link text stays, in one line of plain text.
+_MARKUP_RE = re.compile(
+    r"^\s{0,3}(?:[-*+>]|\d+[.)])\s+|[`*_]{1,3}|!?\[([^\]]*)\]\([^)]*\)|!?\[([^\]]*)\]\[[^\]]*\]", re.MULTILINE
+)
 
 
 def sanitize(text: str) -> str:
@@ -51,7 +55,7 @@ def json_text(value: Any) -> str:
 
 
 def _plain(markdown: str) -> str:
-    return _MARKUP_RE.sub(lambda m: m.group(1) or "", markdown)
+    return _MARKUP_RE.sub(lambda m: m.group(1) or m.group(2) or "", markdown)
 
 
 def snippet(text: str, query: str, width: int = 240) -> str:

@@ -18,6 +18,7 @@ The app is a thin shell over the same `Searcher` the CLI uses:
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import threading
@@ -81,6 +82,13 @@ SUGGESTIONS = 3
 PAGES_KEPT = 8  # pages read from disk for link definitions and page mode
 
 
+def _names(heading: str, query: str) -> bool:
+    """Whether `heading` holds every word of `query` (the last one as a prefix)."""
+    words = re.findall(r"\w+", query.lower())
+    head = heading.lower()
+    return bool(words) and all(w in head for w in words)
+
+
 class PreviewPane(VerticalScroll):
     """The preview's scroller: Enter here (the second Enter) opens the editor."""
 
@@ -91,7 +99,7 @@ class DocsearchApp(App[str | None]):
     CSS_PATH = "docsearch.tcss"
     TITLE = "docsearch"
     # Narrow terminals stack the results over the preview (docsearch.tcss).
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (110, "-wide")]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (100, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+c", "quit", "Quit", priority=True),
         Binding("escape", "escape", "Back", show=False),
@@ -341,6 +349,10 @@ class DocsearchApp(App[str | None]):
         self._q("#preview", Markdown).update("\n".join(lines))
         self._q("#results", OptionList).clear_options()
         self._rows = []
+        self.previewed = None
+        pane = self._q("#preview-pane")
+        pane.border_title, pane.border_subtitle = "docsearch", ""
+        self._q("#main").add_class("-start")  # the whole width for the start screen
 
     def _examples(self, count: int = 4) -> list[str]:
         """A few queries from the index itself: reserved names it defines and its headings,
@@ -409,6 +421,7 @@ class DocsearchApp(App[str | None]):
             self.refresh_bindings()
             return
         hits = result.hits
+        self._q("#main").remove_class("-start")
         leading = {h.fragment.ref for h in hits[:3]}
         query = result.query.lower()
         self.suggestions = [s for s in suggestions if s.text.lower() != query and s.ref not in leading][
@@ -524,17 +537,20 @@ class DocsearchApp(App[str | None]):
         if len(parts) > 1:
             section = section_markdown(hit, parts, query, defs)
             markdown, match = section.markdown, (section.match_start, section.match_end)
+            # A heading that names what was typed (`fs.readFile`) is the match: the signature
+            # and parameters come first, so the section shows from the top, its part marked.
+            scroll = hit.fragment.part > 0 and not _names(hit.fragment.heading, query)
         else:
-            markdown, match = fragment_markdown(hit, query, defs), None
+            markdown, match, scroll = fragment_markdown(hit, query, defs), None, False
         self._links = []
         self._preview_seq += 1
         started = time.perf_counter()
         done = preview.update(markdown)
         pane.scroll_home(animate=False)
-        self.run_worker(self._after_preview(done, self._preview_seq, match, started), group="preview")
+        self.run_worker(self._after_preview(done, self._preview_seq, match, scroll, started), group="preview")
 
     async def _after_preview(
-        self, done: Any, seq: int, match: tuple[int, int] | None, started: float
+        self, done: Any, seq: int, match: tuple[int, int] | None, scroll: bool, started: float
     ) -> None:
         """Once the blocks are mounted: mark the matched part and scroll it into view."""
         await done
@@ -551,7 +567,7 @@ class DocsearchApp(App[str | None]):
             block.set_class(inside, "-match")
             if inside and first is None:
                 first = block
-        if first is not None:
+        if first is not None and scroll:
             self.call_after_refresh(self._q("#preview-pane").scroll_to_widget, first, top=True, animate=False)
 
     @property
@@ -659,7 +675,8 @@ class DocsearchApp(App[str | None]):
             return
         if event.key == "question_mark" and not query.has_focus:
             event.stop()
-            self.action_help()
+            event.prevent_default()  # or the help screen's own "?" would close it at once
+            self.call_later(self.action_help)
             return
         if (results.has_focus or pane.has_focus) and event.is_printable and event.character:
             # fzf, a docs site's modal: typing anywhere types the query.
@@ -829,7 +846,7 @@ class DocsearchApp(App[str | None]):
             return
         from docsearch.model import Hit as HitType
 
-        self._preview(HitType(fragment=found, score=0.0))
+        self._preview(HitType(fragment=found, score=0.0, keyword=None, binary=None, float=0.0))
         self._q("#preview-pane").focus()
 
     # --- actions -------------------------------------------------------------------------
