@@ -16,7 +16,7 @@ from textual.widgets import Input, Markdown, OptionList
 from textual.widgets.input import Selection
 
 from docsearch.search.searcher import Searcher
-from docsearch.tui import app as app_module
+from docsearch.tui import actions as actions_module
 from docsearch.tui.app import DocsearchApp, EmptyIndexScreen, HelpScreen, highlight_terms
 from docsearch.tui.keys import KEYS
 from docsearch.tui.render import middle, result_label
@@ -164,7 +164,7 @@ async def test_keys_typed_in_results_or_preview_go_to_the_query(corpus_index, em
 
 async def test_enter_opens_the_result_and_a_second_enter_the_editor(corpus_index, embedder, monkeypatch):
     ran: list[list[str]] = []
-    monkeypatch.setattr(app_module.subprocess, "run", lambda cmd, check: ran.append(cmd))
+    monkeypatch.setattr(actions_module.subprocess, "run", lambda cmd, check: ran.append(cmd))
     monkeypatch.setenv("EDITOR", "myeditor --wait")
     monkeypatch.delenv("VISUAL", raising=False)
     app = app_for(corpus_index, embedder)
