@@ -245,8 +245,9 @@ async def test_a_split_section_previews_whole_with_the_match_in_view(reader_inde
         hit = app.selected
         assert hit.fragment.anchor == "long-section" and hit.fragment.part > 0
         preview = app._q("#preview", Markdown)
+        await until(pilot, lambda: "Paragraph 40 " in preview.source)  # the parts after the match follow
         source = preview.source
-        assert "Paragraph 1 of the long section" in source and "Paragraph 40 " in source
+        assert source.index("Long section") < source.index("Paragraph 1 of the long section")
         assert source.count("Paragraph 12 of") == 1  # the parts' overlap once
         pane = app._q("#preview-pane")
         await until(pilot, lambda: preview.query(".-match") and pane.scroll_y > 0)
@@ -680,3 +681,46 @@ def test_print_in_tmux_like_fzf(corpus_index, tmp_path):
         assert path == str(ROOT / "corpus" / "cli.md") and int(line) > 1
     finally:
         tmux.close()
+
+
+async def test_the_cross_encoder_reorders_once_typing_pauses(corpus_index, embedder):
+    settings = make_settings(corpus_index, rerank="local")
+    asked: list[str] = []
+
+    class Reverse:
+        """A stand-in cross-encoder: it ranks the fused order backwards, so its pass shows."""
+
+        name = "reverse"
+
+        def score(self, query: str, passages: list[str]) -> list[float]:
+            asked.append(query)
+            return [float(i) for i in range(len(passages))]
+
+    def factory() -> Searcher:
+        searcher = Searcher(settings, embedder=embedder)
+        searcher._rescorer = Reverse()
+        return searcher
+
+    app = DocsearchApp(settings, searcher_factory=factory)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.searcher is not None)
+        query = "docsearch exit codes"
+        depth = settings.rerank_depth  # the cross-encoder reorders this many, then the top k show
+        fused = [h.fragment.ref for h in app.searcher.search(query, top_k=depth, prefix_last=True).hits]
+        query_box(app).value = query  # one change (keys typed under load could pause)
+        await until(pilot, lambda: app.result is not None and app.result.query == query)
+        await until(pilot, lambda: app.rescored)
+        assert asked == [query]  # once, after the pause
+        assert [h.fragment.ref for h in app.result.hits] == fused[::-1][: settings.top_k]
+        assert "reranked" in str(app._q("#status").render())
+
+
+async def test_rerank_not_installed_is_off_not_an_error(corpus_index, embedder):
+    settings = make_settings(corpus_index, rerank="local")  # no cross-encoder in the cache dir
+    app = app_for(corpus_index, embedder, settings=settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, app, "docsearch exit codes")
+        await until(pilot, lambda: app._rescore_off)
+        await pilot.press(*" again")
+        await until(pilot, lambda: app.result.query == "docsearch exit codes again")
+        assert app.result.hits and not app.rescored

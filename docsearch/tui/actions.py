@@ -48,6 +48,26 @@ class ActionsMixin:
                 yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
         yield SystemCommand("Keys", "List every key", self.action_help)
 
+    # Actions whose availability changes with the state (a result, an LLM, page mode).
+    _STATEFUL = (
+        "open_editor",
+        "expand",
+        "links",
+        "copy_ref",
+        "open_browser",
+        "summary",
+        "filter_source",
+        "history",
+    )
+
+    def _refresh_keys(self) -> None:
+        """Redraw the footer only when what it offers changed: a footer rebuilt on every
+        keystroke or ↓ costs more than the search."""
+        now = tuple(bool(self.check_action(a, ())) for a in self._STATEFUL)
+        if now != getattr(self, "_offered", None):
+            self._offered = now
+            self.refresh_bindings()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys that do nothing now are not offered: the footer shows only what works."""
         if isinstance(self.screen, MessageScreen) or not hasattr(self, "_main"):

@@ -44,7 +44,6 @@ from docsearch.tui.loading import LoadingMixin
 from docsearch.tui.page import Page, Window
 from docsearch.tui.preview import PreviewMixin
 from docsearch.tui.render import (
-    ResultLabel,
     highlight_terms,
     result_label,
     score_bar,
@@ -73,6 +72,17 @@ __all__ = [
 # only those that add a fragment the results do not already lead with.
 W = TypeVar("W", bound=Widget)
 SUGGESTIONS = 3
+# Seconds without a key before the optional cross-encoder reorders the results.
+RESCORE_PAUSE = 0.4
+
+
+class ResultList(OptionList):
+    """The results: labels are cut to the list's width, so a new width relabels them."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        relabel = getattr(self.app, "relabel", None)
+        if relabel is not None:
+            self.call_after_refresh(relabel)
 
 
 class PreviewPane(VerticalScroll):
@@ -134,6 +144,10 @@ class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
         self._count = 0
         self.citations: list[Any] = []  # the last summary's valid citations
         self._pause_timer: Any = None  # pending summary-after-a-pause, if configured
+        self._rescore_timer: Any = None  # pending cross-encoder pass, with `rerank` on
+        self._rescore_off = False  # the cross-encoder failed to load: not tried again
+        self._rescored_seq = 0
+        self.rescored = False
         self._reopen_lock = threading.Lock()  # one search worker reopens a changed index
         self._retired: Searcher | None = None  # the previous searcher, closed at the next reopen
         self._reopen_error = ""  # the last reopen failure shown, not repeated per keystroke
@@ -159,7 +173,7 @@ class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
             select_on_focus=False,  # Esc back to the query must not arm it for replacement
         )
         with Horizontal(id="main"):
-            yield OptionList(id="results")
+            yield ResultList(id="results")
             with PreviewPane(id="preview-pane"):
                 yield Markdown("", id="preview")
         with VerticalScroll(id="summary"):
@@ -191,9 +205,10 @@ class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
         self._start_search(event.value)
 
     def _start_search(self, query: str) -> None:
-        if self._pause_timer is not None:
-            self._pause_timer.stop()  # still typing: no summary yet
-            self._pause_timer = None
+        for timer in (self._pause_timer, self._rescore_timer):
+            if timer is not None:
+                timer.stop()  # still typing: no summary, no cross-encoder yet
+        self._pause_timer = self._rescore_timer = None
         self._seq += 1
         self._typed_at[self._seq] = time.perf_counter()
         if self.searcher is None:
@@ -219,16 +234,49 @@ class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
             return
         self.call_from_thread(self._show, seq, result, suggestions)
 
-    def _show(self, seq: int, result: SearchResult | None, suggestions: list[Suggestion]) -> None:
+    @work(thread=True, exclusive=True, group="rescore")
+    def _rescore(self, query: str, seq: int, source: str | None) -> None:
+        """Typing paused: the same search again, its top sections reordered by the optional
+        cross-encoder (`rerank`); too slow for every key, worth it once the user stops."""
+        try:
+            searcher, _ = self._current()
+            result = searcher.search(
+                query,
+                top_k=self.settings.top_k,
+                source=source,
+                prefix_last=not query.endswith(" "),
+                rescore=True,
+            )
+        except DocsearchError as exc:
+            # Not installed, no key, the API down: off for this session, said once.
+            self._rescore_off = True
+            message = f"rerank is off for this session: {sanitize(exc.message)}"
+            self.call_from_thread(self.notify, message, severity="warning", timeout=10)
+            return
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self._rescored, seq, result)
+
+    def _rescored(self, seq: int, result: SearchResult) -> None:
+        if seq != self._seq:
+            return
+        self.rescored = True
+        self._show(seq, result, self.suggestions, rescored=True)
+
+    def _show(
+        self, seq: int, result: SearchResult | None, suggestions: list[Suggestion], rescored: bool = False
+    ) -> None:
         if seq != self._seq:
             return  # a newer keystroke is on its way: never paint stale results
         self.page_mode = False
+        # The reordered list keeps the highlight on the result the user was looking at.
+        keep = self.selected.fragment.ref if rescored and self.selected is not None else None
         self.result = result
+        self._rescored_seq = seq if rescored else 0
         if result is None:
             self.suggestions = []
             self._set_status("ready")
             self._start_screen()
-            self.refresh_bindings()
+            self._refresh_keys()
             return
         hits = result.hits
         self._q("#main").remove_class("-start")
@@ -251,24 +299,45 @@ class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
                 options.append(Option(label))
                 rows.append(("suggestion", n))
         top = hits[0].score if hits else 0.0
+        width = self._label_width()
         for n, h in enumerate(hits):
-            options.append(Option(ResultLabel(h, top)))
+            options.append(Option(result_label(h, top, width)))
             rows.append(("hit", n))
         self._rows = rows
         with self.batch_update():
             results.clear_options()
             results.add_options(options)
             if hits:
-                results.highlighted = len(rows) - len(hits)
+                at = next((n for n, h in enumerate(hits) if h.fragment.ref == keep), 0)
+                results.highlighted = len(rows) - len(hits) + at
         if hits:
-            self._preview(hits[0])
+            # After the list is drawn: the results reach the screen before the preview mounts.
+            self.call_after_refresh(self._preview, self.selected or hits[0])
         else:
             self._q("#preview", Markdown).update("*No results.*")
             self.previewed = None
         self._timings = result.timings
         self._count = len(hits)
-        self.refresh_bindings()
+        self._refresh_keys()
+        if rescored:
+            self._status_from_timings()
+            return
         self.call_after_refresh(self._painted, seq, len(hits))
+
+    def _label_width(self) -> int:
+        width = self._q("#results", OptionList).scrollable_content_region.width
+        return width - 1 if width > 12 else 60
+
+    def relabel(self) -> None:
+        """The list changed width (a resize, the layout stacking): fit the labels to it now,
+        not at the next keystroke."""
+        if self.result is None or not self._rows:
+            return
+        results, hits = self._q("#results", OptionList), self.result.hits
+        top, width = (hits[0].score if hits else 0.0), self._label_width()
+        for index, (kind, n) in enumerate(self._rows):
+            if kind == "hit" and index < results.option_count:
+                results.replace_option_prompt_at_index(index, result_label(hits[n], top, width))
 
     def _painted(self, seq: int, count: int) -> None:
         """After the results reached the screen: measure keystroke → paint, show the timings."""
@@ -280,6 +349,9 @@ class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
         if self.llm is not None and self.settings.summary_pause > 0 and count:
             # Summaries cost tokens: only once the user has stopped typing for a while.
             self._pause_timer = self.set_timer(self.settings.summary_pause, lambda: self._auto_summary(seq))
+        if count and self.settings.rerank != "off" and not self._rescore_off:
+            query, source = self.result.query if self.result else "", self.source_filter
+            self._rescore_timer = self.set_timer(RESCORE_PAUSE, lambda: self._rescore(query, seq, source))
         self._status_from_timings()
 
     def _status_from_timings(self) -> None:
@@ -287,6 +359,8 @@ class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
         if t is None:
             return
         text = f"{self._count} results · {t.total:.0f} ms"
+        if self._rescored_seq == self._seq:
+            text += " · reranked"
         if self.show_stages:
             paint = f" · on screen {self.paint_ms[-1]:.0f}" if self.paint_ms else ""
             text += (
@@ -319,7 +393,7 @@ class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
         hit = self.selected
         if hit is not None and hit is not self.previewed:
             self._preview(hit)
-        self.refresh_bindings()
+        self._refresh_keys()
 
     @on(OptionList.OptionSelected, "#results")
     def _selected(self, event: OptionList.OptionSelected) -> None:

@@ -124,7 +124,7 @@ class LoadingMixin:
             self._start_search(query)  # what was typed while loading
         else:
             self._start_screen()
-        self.refresh_bindings()
+        self._refresh_keys()
 
     def _start_screen(self) -> None:
         """The empty query's screen teaches: which index, what to type, which keys."""

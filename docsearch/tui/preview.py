@@ -67,8 +67,14 @@ class PreviewMixin:
         root = self.searcher.reader.meta.sources.get(source, {}).get("root")
         return Path(root) if root else None
 
-    def _preview(self, hit: Hit) -> None:
+    def _preview(self, hit: Hit, again: bool = False) -> None:
         """The hit's whole section, from its heading, with the matched part in view."""
+        shown = self.previewed
+        if not again and not self.page_mode and shown is not None and shown.fragment.id == hit.fragment.id:
+            # The same part leads as the query grows ("fs.re" → "fs.readFile"): mounting the
+            # same section again would cost a keystroke's budget for a few more bold letters.
+            self.previewed = hit
+            return
         self.page_mode = False
         self.previewed = hit
         query = self.result.query if self.result else ""
@@ -82,30 +88,34 @@ class PreviewMixin:
         pane.border_subtitle = f"part {hit.fragment.part + 1} of {len(parts)}" if len(parts) > 1 else ""
         if len(parts) > 1:
             section = section_markdown(hit, parts, query, defs)
-            markdown, match = section.markdown, (section.match_start, section.match_end)
+            markdown, match, tail = section.markdown, (section.match_start, section.match_end), section.tail
             # A heading that names what was typed (`fs.readFile`) is the match: the signature
             # and parameters come first, so the section shows from the top, its part marked.
             scroll = hit.fragment.part > 0 and not _names(hit.fragment.heading, query)
         else:
-            markdown, match, scroll = fragment_markdown(hit, query, defs), None, False
+            markdown, match, scroll, tail = fragment_markdown(hit, query, defs), None, False, ""
         self._links = []
         self._preview_seq += 1
         started = time.perf_counter()
         done = preview.update(markdown)
         pane.scroll_home(animate=False)
-        self.run_worker(self._after_preview(done, self._preview_seq, match, scroll, started), group="preview")
+        after = self._after_preview(done, self._preview_seq, match, scroll, tail, started)
+        self.run_worker(after, group="preview")
 
     async def _after_preview(
-        self, done: Any, seq: int, match: tuple[int, int] | None, scroll: bool, started: float
+        self, done: Any, seq: int, match: tuple[int, int] | None, scroll: bool, tail: str, started: float
     ) -> None:
-        """Once the blocks are mounted: mark the matched part and scroll it into view."""
+        """Once the blocks are mounted: mark the matched part, scroll it into view, then add the
+        rest of the section (the first screen costs only the parts up to the match)."""
         await done
-        if seq != self._preview_seq:
-            return
+        if seq != self._preview_seq or not self.is_running:
+            return  # a newer preview, or the app is closing
         self.preview_ms.append((time.perf_counter() - started) * 1000)
         if match is None:
             return
         preview = self._q("#preview", Markdown)
+        if tail:
+            self.call_after_refresh(self._append_tail, seq, tail)
         first = None
         for block in preview.children:
             start, end = getattr(block, "source_range", (0, 0))
@@ -116,6 +126,10 @@ class PreviewMixin:
         if first is not None and scroll:
             self.call_after_refresh(self._q("#preview-pane").scroll_to_widget, first, top=True, animate=False)
 
+    def _append_tail(self, seq: int, tail: str) -> None:
+        if seq == self._preview_seq and not self.page_mode:
+            self._q("#preview", Markdown).append(tail)
+
     # --- page mode -----------------------------------------------------------------------
 
     def action_expand(self) -> None:
@@ -124,7 +138,7 @@ class PreviewMixin:
             self.page_mode = False
             hit = self.previewed or self.selected
             if hit is not None:
-                self._preview(hit)
+                self._preview(hit, again=True)
             return
         hit = self._target
         if hit is None:
@@ -150,7 +164,7 @@ class PreviewMixin:
 
     async def _scroll_to_line(self, done: Any, seq: int, line: int) -> None:
         await done
-        if seq != self._preview_seq:
+        if seq != self._preview_seq or not self.is_running:
             return
         pane = self._q("#preview-pane", VerticalScroll)
         for block in self._q("#preview", Markdown).children:
@@ -186,7 +200,7 @@ class PreviewMixin:
         self._q("#preview-pane").set_class(on, "-page")
         if not on:
             self._window = None
-        self.refresh_bindings()
+        self._refresh_keys()
 
     # --- links ---------------------------------------------------------------------------
 
@@ -231,5 +245,5 @@ class PreviewMixin:
             return
         from docsearch.model import Hit as HitType
 
-        self._preview(HitType(fragment=found, score=0.0, keyword=None, binary=None, float=0.0))
+        self._preview(HitType(fragment=found, score=0.0, keyword=None, binary=None, float=0.0), again=True)
         self._q("#preview-pane").focus()

@@ -127,9 +127,10 @@ def fragment_markdown(hit: Hit, query: str = "", definitions: str = "") -> str:
 class Section:
     """A whole section, joined from its parts, with where the matched part lies in it."""
 
-    markdown: str
+    markdown: str  # from the heading to the end of the matched part: what to show first
     match_start: int  # 0-based line of `markdown` where the matched part's own text begins
     match_end: int  # exclusive
+    tail: str = ""  # the parts after the matched one, appended once the first piece shows
 
 
 def _overlap(previous: list[str], following: list[str]) -> int:
@@ -157,6 +158,8 @@ def section_markdown(hit: Hit, parts: list[Fragment], query: str = "", definitio
             start = base + len(lines)
             end = start + len(own) - skip
         lines.extend(own[skip:])
-    body = highlight_terms("\n".join(lines), query)
-    tail = f"\n\n{sanitize(definitions)}\n" if definitions else ""
-    return Section(head + body + tail, start, end)
+    defs = f"\n\n{sanitize(definitions)}\n" if definitions else ""
+    cut = end - base
+    first = highlight_terms("\n".join(lines[:cut]), query)
+    rest = highlight_terms("\n".join(lines[cut:]), query) if cut < len(lines) else ""
+    return Section(head + first + defs, start, end, "\n\n" + rest + defs if rest.strip() else "")
