@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--index", required=True)
     parser.add_argument("--code", default=str(ROOT), help="checkout whose docsearch to run")
     parser.add_argument("--size", default="140x40")
-    parser.add_argument("--pause", type=float, default=0.25, help="seconds between keys (after the screen settled)")
+    parser.add_argument("--pause", type=float, default=0.25, help="seconds between keys")
     parser.add_argument("--downs", type=int, default=5)
     parser.add_argument("queries", nargs="*", default=QUERIES)
     args = parser.parse_args()

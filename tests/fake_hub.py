@@ -104,4 +104,3 @@ class FakeHub(ServedFake):
 
         self._server = serve(Handler)
         return self
-
