@@ -104,3 +104,4 @@ class FakeHub(ServedFake):
 
         self._server = serve(Handler)
         return self
+

@@ -283,6 +283,7 @@ class FakeLLM(ServedFake):
         return self
 
 
+
 def heuristic_respond(system: str, user: str) -> str:
     """Plausible deterministic answers for demos: questions built from a fragment's heading,
     and a summary that quotes the first sentences of the first two fragments, cited."""
