@@ -76,6 +76,14 @@ SUGGESTIONS = 3
 RESCORE_PAUSE = 0.4
 
 
+def _suggestion_label(s: Suggestion, width: int) -> Text:
+    label = Text("↳ ", style="dim")
+    label.append(sanitize_line(s.text), style="bold" if s.kind == "hotlink" else "")
+    label.append(f"  {sanitize_line(s.ref)}", style="dim")
+    label.truncate(width, overflow="ellipsis")
+    return label
+
+
 class ResultList(OptionList):
     """The results: labels are cut to the list's width, so a new width relabels them."""
 
@@ -286,20 +294,16 @@ class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
             :SUGGESTIONS
         ]
         results = self._q("#results", OptionList)
+        width = self._label_width()
         options: list[Option] = []
         rows: list[tuple[str, int]] = []
         if self.suggestions:
             options.append(Option(Text("suggestions", style="dim italic"), disabled=True))
             rows.append(("head", 0))
             for n, s in enumerate(self.suggestions):
-                label = Text("↳ ", style="dim")
-                label.append(sanitize_line(s.text), style="bold" if s.kind == "hotlink" else "")
-                label.append(f"  {sanitize_line(s.ref)}", style="dim")
-                label.truncate(max(results.content_size.width, 20), overflow="ellipsis")
-                options.append(Option(label))
+                options.append(Option(_suggestion_label(s, width)))
                 rows.append(("suggestion", n))
         top = hits[0].score if hits else 0.0
-        width = self._label_width()
         for n, h in enumerate(hits):
             options.append(Option(result_label(h, top, width)))
             rows.append(("hit", n))
@@ -326,7 +330,10 @@ class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
 
     def _label_width(self) -> int:
         width = self._q("#results", OptionList).scrollable_content_region.width
-        return width - 1 if width > 12 else 60
+        if width <= 12:  # not laid out yet (hidden behind the start screen): the share it gets
+            width = self.size.width if self.screen.has_class("-narrow") else int(self.size.width * 0.45)
+            width -= 4
+        return max(width - 1, 20)
 
     def relabel(self) -> None:
         """The list changed width (a resize, the layout stacking): fit the labels to it now,
@@ -336,8 +343,12 @@ class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
         results, hits = self._q("#results", OptionList), self.result.hits
         top, width = (hits[0].score if hits else 0.0), self._label_width()
         for index, (kind, n) in enumerate(self._rows):
-            if kind == "hit" and index < results.option_count:
+            if index >= results.option_count:
+                break
+            if kind == "hit":
                 results.replace_option_prompt_at_index(index, result_label(hits[n], top, width))
+            elif kind == "suggestion":
+                results.replace_option_prompt_at_index(index, _suggestion_label(self.suggestions[n], width))
 
     def _painted(self, seq: int, count: int) -> None:
         """After the results reached the screen: measure keystroke → paint, show the timings."""
