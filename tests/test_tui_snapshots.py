@@ -50,7 +50,8 @@ def test_main_screen_with_results(snap_compare, snapshot_index, embedder):
             pilot,
             lambda: app.result is not None and app.result.query == "docsearch exit codes" and app.paint_ms,
         )
-        await pilot.pause(0.3)  # the preview mounts after the list
+        await settle(pilot, lambda: app.preview_ms)  # the preview mounts after the list
+        await pilot.pause(0.3)
         fixed_status(app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
