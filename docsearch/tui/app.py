@@ -472,6 +472,8 @@ class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
 
     def on_key(self, event: events.Key) -> None:
         if self.screen is not self._main:
+            if isinstance(self.screen, MessageScreen) and event.key == "question_mark":
+                self.call_later(self.action_help)  # the footer offers it there too
             return  # the help, a list: their own keys
         query = self._q("#query", Input)
         results = self._q("#results", OptionList)
