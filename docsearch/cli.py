@@ -429,7 +429,7 @@ def _tui(args: argparse.Namespace) -> int:
     if print_format is None:
         return 0
     if not chosen:
-        return 1  # left without choosing, as fzf does
+        return EXIT_INTERRUPTED  # left without choosing: 130, as fzf does
     print(sanitize_line(chosen))
     return 0
 

@@ -233,6 +233,9 @@ def test_the_exact_word_typed_is_not_completed(corpus_index, embedder):
     completed = keyword.expand("docsearch inde", prefix_last=True).split()
     assert "index" in completed and len(completed) > 2
     assert keyword.expand("docsearch index", prefix_last=False) == "docsearch index"
+    # A word the index holds only rarely beside a far commoner completion is unfinished: the
+    # manual quotes "crash saf" once, "safety" is everywhere.
+    assert not keyword.is_word("saf") and "safety" in keyword.expand("crash saf", prefix_last=True).split()
 
 
 # --- the preview -------------------------------------------------------------------------

@@ -116,9 +116,17 @@ class KeywordRetriever:
         return self._vocabulary
 
     def is_word(self, word: str) -> bool:
-        """Whether `word` is itself an indexed word (not only the start of some)."""
+        """Whether `word`, typed as the last word, is complete: an indexed word in its own
+        right, not only the start of others. A word the index holds only rarely (RARE_COUNT),
+        or far less often than a completion (COMMONER), is taken as unfinished: "proc" 4
+        times, "process" 2,238 times in the Node docs; the manual quotes "crash saf" twice."""
+        word = word.lower()
         self._words()
-        return word.lower() in self._frequency
+        count = self._frequency.get(word, 0)
+        if not count:
+            return False
+        others = [self._frequency[w] for w in self.complete(word, limit=2) if w != word]
+        return not others or (count > RARE_COUNT and count * COMMONER >= max(others))
 
     def complete(self, prefix: str, limit: int = 4) -> list[str]:
         """The most frequent indexed words that start with `prefix` (the word being typed)."""
