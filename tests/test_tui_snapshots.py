@@ -39,8 +39,9 @@ async def settle(pilot, condition, timeout: float = 20.0) -> None:
         await pilot.pause(0.02)
 
 
-def test_main_screen_with_results(snap_compare, snapshot_index, embedder):
-    settings = make_settings(snapshot_index)
+def test_main_screen_with_results(snap_compare, snapshot_index, embedder, tmp_path):
+    # A cache dir of its own: other tests' query history would add "History" to the footer.
+    settings = make_settings(snapshot_index, cache_dir=tmp_path / "cache")
     app = DocsearchApp(settings, searcher_factory=lambda: Searcher(settings, embedder=embedder))
 
     async def run_before(pilot) -> None:
@@ -57,8 +58,8 @@ def test_main_screen_with_results(snap_compare, snapshot_index, embedder):
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_help_screen(snap_compare, snapshot_index, embedder):
-    settings = make_settings(snapshot_index)
+def test_help_screen(snap_compare, snapshot_index, embedder, tmp_path):
+    settings = make_settings(snapshot_index, cache_dir=tmp_path / "cache")
     app = DocsearchApp(settings, searcher_factory=lambda: Searcher(settings, embedder=embedder))
 
     async def run_before(pilot) -> None:
