@@ -29,8 +29,10 @@ def snapshot_index(tmp_path_factory, embedder) -> Path:
 
 
 def fixed_status(app: DocsearchApp) -> None:
-    # Timings and sizes differ from run to run; the snapshot is about the layout.
+    # Timings and sizes differ from run to run; the snapshot is about the layout. So does the
+    # query's blinking cursor, now that the query keeps the focus.
     app.query_one("#status").update("10 results · timings hidden in snapshots")
+    app.query_one("#query").cursor_blink = False
 
 
 async def settle(pilot, condition, timeout: float = 20.0) -> None:
@@ -39,8 +41,9 @@ async def settle(pilot, condition, timeout: float = 20.0) -> None:
         await pilot.pause(0.02)
 
 
-def test_main_screen_with_results(snap_compare, snapshot_index, embedder):
-    settings = make_settings(snapshot_index)
+def test_main_screen_with_results(snap_compare, snapshot_index, embedder, tmp_path):
+    # A cache dir of its own: other tests' query history would add "History" to the footer.
+    settings = make_settings(snapshot_index, cache_dir=tmp_path / "cache")
     app = DocsearchApp(settings, searcher_factory=lambda: Searcher(settings, embedder=embedder))
 
     async def run_before(pilot) -> None:
@@ -50,20 +53,24 @@ def test_main_screen_with_results(snap_compare, snapshot_index, embedder):
             pilot,
             lambda: app.result is not None and app.result.query == "docsearch exit codes" and app.paint_ms,
         )
-        await pilot.press("escape")  # close the suggestions
-        await pilot.pause(0.1)
+        await settle(pilot, lambda: app.preview_ms)  # the preview mounts after the list
+        await pilot.pause(0.3)
         fixed_status(app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_help_screen(snap_compare, snapshot_index, embedder):
-    settings = make_settings(snapshot_index)
+def test_help_screen(snap_compare, snapshot_index, embedder, tmp_path):
+    settings = make_settings(snapshot_index, cache_dir=tmp_path / "cache")
     app = DocsearchApp(settings, searcher_factory=lambda: Searcher(settings, embedder=embedder))
 
     async def run_before(pilot) -> None:
         await settle(pilot, lambda: app.searcher is not None)
+        # The start screen names the index's folder, a new temporary one on every run.
+        app._index_line = "the snapshot corpus"
+        app._start_screen()
         fixed_status(app)
+        await pilot.pause(0.3)
         await pilot.press("f1")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -23,7 +23,7 @@ from docsearch.cli.sources_cmd import run_remove, run_sources
 from docsearch.cli.status_cmd import run_status
 from docsearch.disk import os_error_message
 from docsearch.errors import DocsearchError, StorageError
-from docsearch.present import warnings_to_stderr
+from docsearch.present import sanitize_line, warnings_to_stderr
 
 EXIT_INTERRUPTED = 130
 
@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command in commands:
             return commands[args.command](args)
-        if sys.stdin.isatty() and sys.stdout.isatty():
+        # The UI draws on stderr's terminal, so `vim $(docsearch --print)` works like fzf.
+        wants_print = getattr(args, "print", False) or getattr(args, "print_format", None)
+        if sys.stdin.isatty() and (sys.stdout.isatty() or (wants_print and sys.stderr.isatty())):
             return run_tui(args)
         parser.print_help()
         return 0
@@ -73,7 +75,17 @@ def main(argv: list[str] | None = None) -> int:
 def run_tui(args: argparse.Namespace) -> int:
     from docsearch.llm.client import client_from_settings
     from docsearch.tui.app import DocsearchApp
+    from docsearch.tui.output import DEFAULT_FORMAT, check_format
 
+    fmt = getattr(args, "print_format", None)
+    if fmt is None and getattr(args, "print", False):
+        fmt = DEFAULT_FORMAT
+    print_format = check_format(fmt) if fmt is not None else None
     settings = settings_from(args)
-    DocsearchApp(settings, llm=client_from_settings(settings)).run()
+    chosen = DocsearchApp(settings, llm=client_from_settings(settings), print_format=print_format).run()
+    if print_format is None:
+        return 0
+    if not chosen:
+        return EXIT_INTERRUPTED  # left without choosing: 130, as fzf does
+    print(sanitize_line(chosen))
     return 0

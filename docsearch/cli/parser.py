@@ -83,6 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", "-V", action="version", version=f"docsearch {__version__}")
+    parser.add_argument(
+        "--print", action="store_true", help="terminal UI: on Enter, exit and print the result's path:line"
+    )
+    parser.add_argument(
+        "--print-format",
+        dest="print_format",
+        metavar="FMT",
+        help="--print with {path} {line} {anchor} {url} {ref} {source}",
+    )
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", help="none: the interactive search, on a terminal"
     )

@@ -114,6 +114,7 @@ class Searcher:
             ranker=LinearRanker.load(settings.ranker),
         )
         self._rescorer: Rescorer | None = None
+        self._sections: dict[tuple[str, str, str], list[int]] | None = None
         # (page number, token count, deprecated) per row, for the ranker's features.
         self._row_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
@@ -170,6 +171,43 @@ class Searcher:
     def _texts(self, positions: list[int]) -> list[str]:
         """Body texts only, for the identifier check: one column instead of a whole row."""
         return self._cached(self._text_cache, positions, self.reader.take_texts)
+
+    def section_parts(self, fragment: Fragment) -> list[Fragment]:
+        """Every part of the section `fragment` is a part of, in order (just `fragment` when
+        the section was not split): the preview shows a section whole, from its heading."""
+        key = (fragment.source, fragment.path, fragment.anchor)
+        positions = self._split_sections().get(key)
+        if positions is None:
+            return [fragment]
+        return sorted(self._fragments(positions), key=lambda f: f.part)
+
+    def fragment_at(self, source: str, path: str, anchor: str) -> Fragment | None:
+        """The first part of the section at `path#anchor` ("" for the page's lead, or its first
+        section when it has no lead), or None when the index has no such page."""
+        sources, paths = self._column("source"), self._column("path")
+        rows = np.flatnonzero((sources == source) & (paths == path))
+        if not len(rows):
+            return None
+        found = self._fragments([int(p) for p in rows])
+        exact = [f for f in found if f.anchor == anchor]
+        pool = exact or (found if not anchor else [])
+        return min(pool, key=lambda f: (f.line_start, f.part)) if pool else None
+
+    def _split_sections(self) -> dict[tuple[str, str, str], list[int]]:
+        """(source, path, anchor) → row positions, for the sections split into parts."""
+        if self._sections is None:
+            parts = self.reader.column("part").to_numpy()
+            split: dict[tuple[str, str, str], list[int]] = {}
+            later = np.flatnonzero(parts > 0)
+            if len(later):
+                sources, paths, anchors = self._column("source"), self._column("path"), self._column("anchor")
+                keys = set(zip(sources[later], paths[later], anchors[later], strict=True))
+                for p in np.flatnonzero(np.isin(anchors, [k[2] for k in keys])):
+                    key = (sources[p], paths[p], anchors[p])
+                    if key in keys:
+                        split.setdefault(key, []).append(int(p))
+            self._sections = split
+        return self._sections
 
     def _mask(self, source: str | None, path_prefix: str | None) -> np.ndarray | None:
         if not source and not path_prefix:

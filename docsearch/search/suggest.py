@@ -188,6 +188,29 @@ class Suggester:
     def __len__(self) -> int:
         return len(self._rows)
 
+    def examples(self, count: int = 4) -> list[str]:
+        """A few queries drawn from the index itself, for the empty start screen: names it
+        defines and headings of a few words, spread over the whole index."""
+        half = (count + 1) // 2
+        kinds = self._kinds
+        hot = np.flatnonzero(kinds == KIND_HOTLINK)
+        heads = np.flatnonzero(kinds == KIND_HEADING)
+
+        def spread(entries: np.ndarray, keep: Callable[[str], bool], n: int) -> list[str]:
+            picked: list[str] = []
+            if not len(entries):
+                return picked
+            for i in np.unique(np.linspace(0, len(entries) - 1, num=min(len(entries), 40)).astype(int)):
+                text = str(self._texts[int(entries[i])].as_py())
+                if keep(text) and text not in picked:
+                    picked.append(text)
+            step = max(1, len(picked) // n)
+            return picked[::step][:n]
+
+        names = spread(hot, lambda t: 6 <= len(t) <= 32 and ("." in t or "_" in t), half)
+        words = spread(heads, lambda t: 2 <= len(t.split()) <= 5 and len(t) <= 40, count - len(names))
+        return [*names, *words]
+
     def suggest(self, text: str, limit: int = 8) -> list[Suggestion]:
         with self._reader.guard():  # a table that does not read: one line, not a traceback
             return self._suggest(text, limit)
