@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,18 @@ def _index_one(args: argparse.Namespace, print_json: bool = True) -> Any:
     indexer = Indexer(settings)
     interactive = sys.stderr.isatty() and not args.json
 
+    def run(on_progress: Callable[[Progress], None]) -> Any:
+        return indexer.index(
+            args.folder,
+            args.source,
+            args.include,
+            args.exclude,
+            on_progress,
+            base_url=args.base_url,
+            url_ext=args.url_ext,
+            follow_symlinks=args.follow_symlinks,
+        )
+
     if interactive:
         from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
         from rich.progress import Progress as Bar
@@ -75,16 +88,7 @@ def _index_one(args: argparse.Namespace, print_json: bool = True) -> Any:
             )
 
         with bar:
-            summary = indexer.index(
-                args.folder,
-                args.source,
-                args.include,
-                args.exclude,
-                on_progress,
-                base_url=args.base_url,
-                url_ext=args.url_ext,
-                follow_symlinks=args.follow_symlinks,
-            )
+            summary = run(on_progress)
     else:
         last: dict[str, int] = {}
         t0 = time.perf_counter()
@@ -105,16 +109,7 @@ def _index_one(args: argparse.Namespace, print_json: bool = True) -> Any:
                     label = "embedding" if p.stage == "embed" else "questions"
                     print(f"{label} {p.done}/{p.total} {detail}".rstrip(), file=sys.stderr)
 
-        summary = indexer.index(
-            args.folder,
-            args.source,
-            args.include,
-            args.exclude,
-            on_progress,
-            base_url=args.base_url,
-            url_ext=args.url_ext,
-            follow_symlinks=args.follow_symlinks,
-        )
+        summary = run(on_progress)
 
     if args.json:
         if not print_json:

@@ -25,7 +25,7 @@ from docsearch.index.discover import Document, discover, nothing_to_index, shown
 from docsearch.index.fields import keyword_fields
 from docsearch.index.includes import DocsFolder, may_include
 from docsearch.index.sources import known_sources, recall
-from docsearch.model import Fragment, IndexSummary, Skipped
+from docsearch.model import Fragment, IndexSummary
 from docsearch.settings import Settings
 from docsearch.store.tables import IndexWriter, read_meta
 
@@ -340,57 +340,12 @@ class Indexer:
         summary: IndexSummary,
         report: ProgressCallback,
     ) -> list[Fragment]:
-        """Questions for new and changed fragments, and for unchanged ones that have none yet
-        (those are rewritten with their committed vector, so nothing is embedded again)."""
-        from docsearch.index.questions import (
-            QuestionCache,
-            QuestionGenerator,
-            QuestionProgress,
-            split_held_out,
-        )
-        from docsearch.llm.client import Usage
+        from docsearch.index.questions import add_questions
 
-        needing = [f for f in to_write if not f.questions] + unanswered
-        total = len(needing)
-        done = 0
-        tokens = 0
+        def on_progress(done: int, total: int, tokens: int, cost: float | None) -> None:
+            report(Progress("questions", done, total, tokens, cost))
 
-        used = Usage()
-        priced = bool(self.settings.llm_input_usd_per_mtok or self.settings.llm_output_usd_per_mtok)
-
-        def cost(u: Usage) -> float | None:
-            if not priced:
-                return None  # no price configured: a local model, or one we cannot know
-            s = self.settings
-            return (
-                u.input_tokens * s.llm_input_usd_per_mtok + u.output_tokens * s.llm_output_usd_per_mtok
-            ) / 1e6
-
-        def on_progress(p: QuestionProgress) -> None:
-            nonlocal done, tokens
-            done += p.done
-            used.add(p.usage)
-            tokens = used.input_tokens + used.output_tokens
-            report(Progress("questions", done, total, tokens, cost(used)))
-
-        report(Progress("questions", 0, total))
-        cache = QuestionCache(self.settings.cache_dir / "questions.sqlite")
-        run = QuestionGenerator(llm, cache, self.settings.llm_concurrency).generate(needing, on_progress)
-        summary.questions_generated = run.generated
-        summary.questions_cached = run.cached
-        summary.questions_failed = [Skipped(ref, why) for ref, why in run.failed]
-        summary.llm_tokens = run.usage.input_tokens + run.usage.output_tokens
-        summary.llm_cost_usd = cost(run.usage)
-
-        def with_questions(f: Fragment) -> Fragment:
-            found = run.questions.get(f.content_hash)
-            if not found or f.questions:
-                return f
-            indexed, held_out = split_held_out(found)
-            return replace(f, questions=indexed, held_out_question=held_out)
-
-        rewritten = [with_questions(f) for f in unanswered]
-        return [with_questions(f) for f in to_write] + [f for f in rewritten if f.questions]
+        return add_questions(llm, self.settings, to_write, unanswered, summary, on_progress)
 
     @staticmethod
     def _note_repair(writer: IndexWriter, name: str, summary: IndexSummary) -> None:

@@ -16,14 +16,15 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from docsearch.cache import TextStore
 from docsearch.errors import DocsearchError
 from docsearch.llm.client import LLMAuthError, LLMClient, Usage
 from docsearch.llm.summary import escape_fragment, prompt
-from docsearch.model import Fragment
+from docsearch.model import Fragment, IndexSummary, Skipped
+from docsearch.settings import Settings
 
 MIN_QUESTIONS, MAX_QUESTIONS = 1, 5
 MAX_FRAGMENT_CHARS = 6000  # a section's worth; the rest adds cost, not better questions
@@ -182,3 +183,53 @@ class QuestionGenerator:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def add_questions(
+    llm: LLMClient,
+    settings: Settings,
+    to_write: list[Fragment],
+    unanswered: list[Fragment],
+    summary: IndexSummary,
+    report: Callable[[int, int, int, float | None], None],
+) -> list[Fragment]:
+    """The questions stage of an indexing run: questions for new and changed fragments, and
+    for unchanged ones that have none yet (those are rewritten with their committed vector, so
+    nothing is embedded again). `report(done, total, LLM tokens, cost)` as answers arrive; the
+    run's counts go into `summary`."""
+    needing = [f for f in to_write if not f.questions] + unanswered
+    total = len(needing)
+    done = 0
+    used = Usage()
+    priced = bool(settings.llm_input_usd_per_mtok or settings.llm_output_usd_per_mtok)
+
+    def cost(u: Usage) -> float | None:
+        if not priced:
+            return None  # no price configured: a local model, or one we cannot know
+        s = settings
+        return (u.input_tokens * s.llm_input_usd_per_mtok + u.output_tokens * s.llm_output_usd_per_mtok) / 1e6
+
+    def on_progress(p: QuestionProgress) -> None:
+        nonlocal done
+        done += p.done
+        used.add(p.usage)
+        report(done, total, used.input_tokens + used.output_tokens, cost(used))
+
+    report(0, total, 0, None)
+    cache = QuestionCache(settings.cache_dir / "questions.sqlite")
+    run = QuestionGenerator(llm, cache, settings.llm_concurrency).generate(needing, on_progress)
+    summary.questions_generated = run.generated
+    summary.questions_cached = run.cached
+    summary.questions_failed = [Skipped(ref, why) for ref, why in run.failed]
+    summary.llm_tokens = run.usage.input_tokens + run.usage.output_tokens
+    summary.llm_cost_usd = cost(run.usage)
+
+    def with_questions(f: Fragment) -> Fragment:
+        found = run.questions.get(f.content_hash)
+        if not found or f.questions:
+            return f
+        indexed, held_out = split_held_out(found)
+        return replace(f, questions=indexed, held_out_question=held_out)
+
+    rewritten = [with_questions(f) for f in unanswered]
+    return [with_questions(f) for f in to_write] + [f for f in rewritten if f.questions]
