@@ -23,9 +23,9 @@ from mcp import Client, ClientSession, StdioServerParameters, stdio_client
 
 from docsearch.index.indexer import Indexer
 from docsearch.mcp_server.budget import Cut, cut_tokens, estimate_tokens
-from docsearch.mcp_server.pages import join_parts
 from docsearch.mcp_server.server import build_server
 from docsearch.mcp_server.service import DocsService
+from docsearch.parts import join_parts
 from docsearch.search.searcher import Searcher
 from tests.fake_llm import FakeLLM
 

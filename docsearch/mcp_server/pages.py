@@ -106,38 +106,6 @@ class PageMap:
         return sorted(fragments, key=lambda f: f.part)
 
 
-def join_parts(texts: list[str], part_lines: tuple[int, ...], line_ends: list[int]) -> tuple[str, list[int]]:
-    """One section's text from its parts, without the lines a part repeats from the one before
-    (the chunker overlaps parts of prose by a few lines). Returns the text and, per part, the
-    line of the joined text where its new lines start (0-based)."""
-    out: list[str] = []
-    starts: list[int] = []
-    for n, text in enumerate(texts):
-        lines = text.split("\n")
-        skip = 0
-        if n and part_lines[n] <= line_ends[n - 1]:  # the files' lines say the parts overlap
-            skip = _overlap(out, lines)
-        elif n and out and lines and out[-1].strip() and lines[0].strip():
-            out.append("")  # the blank line between two blocks, stripped from each part's ends
-        starts.append(len(out))
-        out.extend(lines[skip:])
-    return "\n".join(out), starts
-
-
-def _overlap(previous: list[str], lines: list[str]) -> int:
-    """The longest run of lines that ends `previous` and starts `lines`, if it holds text (a
-    match of blank lines or code fences alone is not a repeat)."""
-    for k in range(min(len(previous), len(lines)), 0, -1):
-        if previous[-k:] == lines[:k] and any(_is_text(line) for line in lines[:k]):
-            return k
-    return 0
-
-
-def _is_text(line: str) -> bool:
-    stripped = line.strip()
-    return bool(stripped) and not stripped.startswith(("```", "~~~"))
-
-
 def read_page_lines(root: str | None, path: str) -> list[str] | None:
     """The page as it is on disk now, by lines; None when its folder or file cannot be read."""
     if not root:

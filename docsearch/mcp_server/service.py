@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 from docsearch.errors import InputError, SettingsError
 from docsearch.inputs import check_query
 from docsearch.mcp_server.budget import cut_lines, cut_tokens, estimate_tokens
-from docsearch.mcp_server.pages import Page, PageMap, Section, heading_line, join_parts, read_page_lines
+from docsearch.mcp_server.pages import Page, PageMap, Section, heading_line, read_page_lines
 from docsearch.mcp_server.warm import WarmSearcher
 from docsearch.model import Hit
+from docsearch.parts import join_parts
 from docsearch.present import sanitize, sanitize_line
 from docsearch.settings import Settings
 

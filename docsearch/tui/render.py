@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from docsearch.parts import join_part_lines
 from docsearch.present import sanitize, sanitize_line
 
 if TYPE_CHECKING:
@@ -133,31 +134,16 @@ class Section:
     tail: str = ""  # the parts after the matched one, appended once the first piece shows
 
 
-def _overlap(previous: list[str], following: list[str]) -> int:
-    """How many lines `following` starts with that `previous` ended with (the chunker repeats
-    the tail of one part at the head of the next, for context)."""
-    for k in range(min(len(previous), len(following)), 0, -1):
-        if previous[-k:] == following[:k]:
-            return k
-    return 0
-
-
 def section_markdown(hit: Hit, parts: list[Fragment], query: str = "", definitions: str = "") -> Section:
     """The section `hit` belongs to, from its heading: every part once, in order."""
     parts = sorted(parts, key=lambda p: p.part) or [hit.fragment]
     head = preview_header(parts[0])
-    lines: list[str] = []
-    start = end = 0
     base = head.count("\n")
-    for p in parts:
-        own = sanitize(p.text).split("\n")
-        skip = _overlap(lines, own) if lines else 0
-        if lines:
-            lines.append("")  # parts are cut between blocks: keep two blocks apart
-        if p.part == hit.fragment.part:
-            start = base + len(lines)
-            end = start + len(own) - skip
-        lines.extend(own[skip:])
+    lines, spans = join_part_lines(
+        [sanitize(p.text) for p in parts], [p.line_start for p in parts], [p.line_end for p in parts]
+    )
+    matched = next((n for n, p in enumerate(parts) if p.part == hit.fragment.part), 0)
+    start, end = (base + line for line in spans[matched])
     defs = f"\n\n{sanitize(definitions)}\n" if definitions else ""
     cut = end - base
     first = highlight_terms("\n".join(lines[:cut]), query)
