@@ -239,7 +239,7 @@ class Searcher:
             timings = Timings(total=_ms(t_total))
             return SearchResult(query, [], timings)
         with self.reader.guard():  # a table that does not read: one line, not a traceback
-            found = self.gather(query, source, path_prefix, opts, prefix_last)
+            found = self._gather(query, source, path_prefix, opts, prefix_last)
             rescorer = self.rescorer() if rescore else None
             if rescorer is None:
                 return self._present(found, self._rank(found, opts), k, t_total)
