@@ -154,3 +154,31 @@ def test_snippets_keep_underscores_inside_names():
     text = "Set `follow_symlinks = true` to follow them, _emphasis_ aside; see [`fs.ReadStream`][]."
     expected = "Set follow_symlinks = true to follow them, emphasis aside; see fs.ReadStream."
     assert snippet(text, "follow symlinks") == expected
+
+
+def test_terminal_lines_carry_no_padding_but_code_keeps_its_background(corpus_index):
+    """On a terminal rich pads every grid cell to its column; a copied result must not carry
+    those blanks, while a code block's painted background stays."""
+    import io
+
+    from rich.console import Console
+
+    from docsearch import Searcher
+    from docsearch.cli.ask_output import terminal_renderables
+
+    from .conftest import make_settings
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=100, color_system="standard")
+    for query in ("exit codes", "which environment variable sets top_k", "docsearch index command"):
+        result = Searcher(make_settings(corpus_index)).search(query)
+        for renderable in terminal_renderables(result, color=True):
+            console.print(renderable)
+    lines = buffer.getvalue().splitlines()
+    assert len(lines) > 20
+    import re
+
+    background = re.compile(r"\x1b\[(?:[0-9;]*;)?4[0-7](?:;[0-9;]*)?m")
+    plain = [line for line in lines if not background.search(line)]  # nothing painted on it
+    assert plain and all(line == line.rstrip() for line in plain)
+    assert not any(line.endswith(" \x1b[0m") for line in plain)

@@ -76,6 +76,29 @@ def plain_lines(result: SearchResult, cwd: Path | None = None) -> list[str]:
     return out
 
 
+class _Unpadded:
+    """A renderable without the spaces rich pads each line with up to the column's width.
+
+    A grid pads every cell to its column, so a copied result would carry a tail of blanks on
+    each line; blanks that paint a background (a code block's) are kept, they are visible.
+    """
+
+    def __init__(self, renderable: object) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console, options):  # type: ignore[no-untyped-def]
+        from rich.segment import Segment
+
+        for line in console.render_lines(self.renderable, options, pad=False):
+            while line and not line[-1].text.strip() and not (line[-1].style and line[-1].style.bgcolor):
+                line.pop()
+            if line and not (line[-1].style and line[-1].style.bgcolor):
+                last = line[-1]
+                line[-1] = Segment(last.text.rstrip(), last.style, last.control)
+            yield from line
+            yield Segment.line()
+
+
 def terminal_renderables(result: SearchResult, color: bool, cwd: Path | None = None) -> list[object]:
     """Rich renderables for a terminal."""
     from rich.markdown import Markdown
@@ -114,6 +137,6 @@ def terminal_renderables(result: SearchResult, color: bool, cwd: Path | None = N
         grid.add_row(Text(f"{n:>2}. ", style="dim"), head)
         grid.add_row("", where)
         grid.add_row("", body)
-        out.append(grid)
+        out.append(_Unpadded(grid))
     out.append(Text(footer(result), style="dim"))
     return out
