@@ -17,7 +17,6 @@ The app is a thin shell over the same `Searcher` the CLI uses:
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -131,7 +130,7 @@ class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
     ) -> None:
         super().__init__()
         self.settings = settings
-        self._factory = searcher_factory
+        self.warm = self._warm_searcher(searcher_factory)  # loaded by _load, on a worker
         self.llm = llm
         self.print_format = print_format  # --print: Enter exits with this line
         self.searcher: Searcher | None = None
@@ -156,9 +155,6 @@ class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
         self._rescore_off = False  # the cross-encoder failed to load: not tried again
         self._rescored_seq = 0
         self.rescored = False
-        self._reopen_lock = threading.Lock()  # one search worker reopens a changed index
-        self._retired: Searcher | None = None  # the previous searcher, closed at the next reopen
-        self._reopen_error = ""  # the last reopen failure shown, not repeated per keystroke
         self._pages: OrderedDict[tuple[str, str], Page | None] = OrderedDict()
         self._preview_seq = 0
         self.previewed: Hit | None = None  # the hit the preview shows (a followed link's too)
