@@ -68,7 +68,11 @@ def test_voyage_and_download_settings(tmp_path):
         "DOCSEARCH_CACHE_DIR": str(tmp_path / "c"),
     }
     s = Settings.resolve(env=env, cwd=tmp_path)
-    assert (s.voyage_base_url, s.voyage_dimension, s.hf_endpoint) == ("http://127.0.0.1:1/v1", 512, "http://mirror")
+    assert (s.voyage_base_url, s.voyage_dimension, s.hf_endpoint) == (
+        "http://127.0.0.1:1/v1",
+        512,
+        "http://mirror",
+    )
     assert s.cache_dir == tmp_path / "c"
     both = Settings.resolve(env={**env, "DOCSEARCH_HF_ENDPOINT": "http://ours"}, cwd=tmp_path)
     assert both.hf_endpoint == "http://ours"
