@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from docsearch.cli.common import settings_from
+from docsearch.cli.common import print_error, settings_from
 from docsearch.errors import InputError
 from docsearch.present import json_text, sanitize, sanitize_line
 
@@ -29,13 +29,23 @@ def run_index(args: argparse.Namespace) -> int:
     if not known:
         what = f"no source named {args.source!r}" if args.source else "no sources yet"
         raise InputError(f"no folder given and the index has {what}: run `docsearch index DIR`")
-    summaries = []
+    summaries, missing = [], []
     for name, src in sorted(known.items()):
-        args.folder, args.source = Path(str(src.get("root"))), name
+        root = Path(str(src.get("root")))
+        if not root.is_dir():
+            # One source's folder moved or deleted: say so, and index the others all the same.
+            what = "not a folder" if root.exists() else "folder not found"
+            print_error(
+                f"source {name}: {what}: {root}; index it from where it is now with "
+                f"`docsearch index DIR --source {name}`, or drop it with `docsearch remove {name}`"
+            )
+            missing.append({"source": name, "root": str(root)})
+            continue
+        args.folder, args.source = root, name
         summaries.append(_index_one(args, print_json=False))
     if args.json:
-        print(json_text({"sources": summaries}))
-    return 0
+        print(json_text({"sources": summaries, "missing": missing}))
+    return InputError.exit_code if missing else 0
 
 
 def _index_one(args: argparse.Namespace, print_json: bool = True) -> Any:
