@@ -7,7 +7,7 @@ import argparse
 from docsearch.cli.common import settings_from
 from docsearch.disk import disk_problem, refused
 from docsearch.errors import InputError, SettingsError, StorageError
-from docsearch.present import json_text, sanitize_line
+from docsearch.present import json_text, plural, sanitize_line
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -85,7 +85,7 @@ def run_eval(args: argparse.Namespace) -> int:
         print(json_text(payload))
         return 0
     k = args.k
-    print(f"{len(judgments)} queries from {sanitize_line(str(source))}, k = {k}\n")
+    print(f"{plural(len(judgments), 'query', 'queries')} from {sanitize_line(str(source))}, k = {k}\n")
     width = max(34, *(len(label) for label, _ in rows))
     header = f"{'variant':<{width}} {'nDCG@' + str(k):>9} {'Recall@' + str(k):>10} {'MRR@' + str(k):>8} "
     print(header + f"{'Judged@' + str(k):>10} {'p50 ms':>8}")

@@ -11,7 +11,7 @@ from typing import Any
 
 from docsearch.cli.common import print_error, settings_from
 from docsearch.errors import InputError
-from docsearch.present import json_text, sanitize, sanitize_line
+from docsearch.present import json_text, plural, sanitize, sanitize_line
 
 SKIPPED_LISTED = 10
 
@@ -136,7 +136,7 @@ def _index_one(args: argparse.Namespace, print_json: bool = True) -> Any:
         )
     from_cache = f", {s.cached} from the embedding cache" if s.cached else ""
     print(
-        f"indexed {sanitize_line(s.source)}: {s.files} files, {s.fragments} fragments "
+        f"indexed {sanitize_line(s.source)}: {plural(s.files, 'file')}, {plural(s.fragments, 'fragment')} "
         f"({s.added} added, {s.changed} changed, {s.removed} removed, {s.unchanged} unchanged; "
         f"{s.embedded} embedded{from_cache}) in {s.seconds:.1f} s"
     )
@@ -155,14 +155,18 @@ def _index_one(args: argparse.Namespace, print_json: bool = True) -> Any:
     if s.questions_generated or s.questions_cached or s.questions_failed:
         price = "" if s.llm_cost_usd is None else f", ${s.llm_cost_usd:.4f}"
         print(
-            f"questions: {s.questions_generated} fragments asked ({s.llm_tokens:,} LLM tokens{price}), "
+            f"questions: {plural(s.questions_generated, 'fragment')} asked "
+            f"({plural(s.llm_tokens, 'LLM token', thousands=True)}{price}), "
             f"{s.questions_cached} from the cache, {len(s.questions_failed)} failed"
         )
         for failed in s.questions_failed:
             where, why = sanitize_line(failed.path), sanitize(failed.reason)
             print(f"warning: no questions for {where}: {why}", file=sys.stderr)
     if s.tokens or s.cost_usd is not None:
-        print(f"voyage: {s.tokens:,} tokens billed (${s.cost_usd or 0:.4f}), {s.cached} texts from the cache")
+        print(
+            f"voyage: {plural(s.tokens, 'token', thousands=True)} billed (${s.cost_usd or 0:.4f}), "
+            f"{plural(s.cached, 'text')} from the cache"
+        )
     for w in s.warnings:
         print(f"warning: {sanitize_line(w.path)}: {w.reason}", file=sys.stderr)
     if s.skipped:
@@ -170,7 +174,7 @@ def _index_one(args: argparse.Namespace, print_json: bool = True) -> Any:
         for sk in s.skipped:
             reasons[sk.reason] = reasons.get(sk.reason, 0) + 1
         detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
-        print(f"skipped {len(s.skipped)} files: {detail}", file=sys.stderr)
+        print(f"skipped {plural(len(s.skipped), 'file')}: {detail}", file=sys.stderr)
         # Which ones, so that a skipped page can be found and fixed (a few; --json has all).
         for sk in s.skipped[:SKIPPED_LISTED]:
             print(f"  {sanitize_line(sk.path)}: {sk.reason}", file=sys.stderr)

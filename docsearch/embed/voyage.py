@@ -34,6 +34,7 @@ from docsearch.embed.voyage_api import (
     require_client,
 )
 from docsearch.errors import DocsearchError, ServiceError, SettingsError, secrets_kept_out
+from docsearch.present import plural
 from docsearch.retry import Backoff
 from docsearch.settings import check_api_key
 
@@ -224,8 +225,10 @@ class VoyageEmbedder:
         batch); only a rejected answer is looked at row by row, for the message."""
         dim = self._identity.dim
         if not isinstance(embeddings, list) or len(embeddings) != n:
-            got = len(embeddings) if isinstance(embeddings, list) else type(embeddings).__name__
-            raise ServiceError(f"the Voyage API returned {got} vectors for {n} texts")
+            got = type(embeddings).__name__
+            if isinstance(embeddings, list):
+                got = plural(len(embeddings), "vector")
+            raise ServiceError(f"the Voyage API returned {got} for {plural(n, 'text')}")
         try:
             vectors = np.asarray(embeddings)  # no dtype: strings stay strings, None makes objects
         except ValueError:

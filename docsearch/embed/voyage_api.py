@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from docsearch.errors import PARSE_ERRORS, DocsearchError, ServiceError, SettingsError, redact
+from docsearch.present import plural
 
 VOYAGE_SPACE = "voyage-4"
 VOYAGE_EXTRA = "pip install 'docsearch[voyage]'"
@@ -119,7 +120,7 @@ def api_error(exc: BaseException, key: str, where: str, attempts: int) -> Docsea
         return ServiceError(f"{where} rejected the API key (HTTP 401): check VOYAGE_API_KEY")
     if is_retryable(exc):
         return ServiceError(
-            f"{where} failed after {attempts} attempts "
+            f"{where} failed after {plural(attempts, 'attempt')} "
             f"({'HTTP ' + str(status) if status else type(exc).__name__}: {detail}); "
             "run the same command again to continue where it stopped"
         )

@@ -25,6 +25,7 @@ import httpx
 
 from docsearch.errors import SettingsError, StreamRedactor, redact, secrets_kept_out
 from docsearch.llm.wire import WIRES, LLMError, Usage, Wire
+from docsearch.present import plural
 from docsearch.retry import Backoff
 from docsearch.settings import check_api_key
 
@@ -125,9 +126,11 @@ class LLMClient:
             detail = str(exc)
             if exc.status in (401, 403):
                 return LLMAuthError(f"{where} rejected the API key (HTTP {exc.status}): {detail}")
-            tries = f" after {attempts} attempts" if _retryable(exc) else ""
+            tries = f" after {plural(attempts, 'attempt')}" if _retryable(exc) else ""
             return LLMError(f"{where} answered HTTP {exc.status}{tries}: {detail}")
-        return LLMError(f"cannot reach the LLM at {where} after {attempts} attempts ({type(exc).__name__})")
+        return LLMError(
+            f"cannot reach the LLM at {where} after {plural(attempts, 'attempt')} ({type(exc).__name__})"
+        )
 
     def _failed(self, exc: Exception) -> LLMError:
         # Not retried: a bad URL, a redirect loop, a body that does not decode.
@@ -236,7 +239,8 @@ class LLMClient:
                         # Nothing but unreadable events: an empty answer would hide that.
                         bad = self.malformed_events - malformed
                         raise LLMError(
-                            f"{self.spec.base_url} sent {bad} stream events docsearch cannot read and no text"
+                            f"{self.spec.base_url} sent {plural(bad, 'stream event')} docsearch cannot read "
+                            "and no text"
                         )
                     return
                 except SSEError:

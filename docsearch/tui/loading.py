@@ -14,7 +14,7 @@ from textual import work
 from textual.widgets import Input, Markdown, OptionList
 
 from docsearch.errors import DocsearchError, IndexDamagedError, IndexMissingError
-from docsearch.present import sanitize, sanitize_line
+from docsearch.present import plural, sanitize, sanitize_line
 from docsearch.search.warm import WarmSearcher
 from docsearch.tui.screens import EmptyIndexScreen
 
@@ -77,10 +77,11 @@ class LoadingMixin:
     def _describe_index(self, searcher: Searcher) -> None:
         meta = searcher.reader.meta
         size = searcher.reader.size_on_disk() / 1e6
-        self._status_tail = f"{meta.count:,} fragments · {size:.1f} MB"
+        fragments = plural(meta.count, "fragment", thousands=True)
+        self._status_tail = f"{fragments} · {size:.1f} MB"
         self._index_line = (
-            f"{sanitize_line(str(self.settings.index))} · {meta.count:,} fragments from "
-            f"{len(meta.sources)} source{'s' if len(meta.sources) != 1 else ''} "
+            f"{sanitize_line(str(self.settings.index))} · {fragments} from "
+            f"{plural(len(meta.sources), 'source')} "
             f"({', '.join(sanitize_line(s) for s in sorted(meta.sources))}) · {size:.1f} MB · "
             f"{sanitize_line(meta.document_model.name)}"
         )
@@ -89,7 +90,8 @@ class LoadingMixin:
         self.searcher, self.suggester = searcher, suggester
         self._describe_index(searcher)
         self._pages.clear()
-        self.notify(f"the index was updated: {searcher.reader.meta.count:,} fragments")
+        count = searcher.reader.meta.count
+        self.notify(f"the index was updated: {plural(count, 'fragment', thousands=True)}")
 
     def _no_index(self, exc: IndexMissingError) -> None:
         if isinstance(exc, IndexDamagedError):

@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from docsearch.errors import DocsearchError
-from docsearch.present import sanitize
+from docsearch.present import plural, sanitize
 from docsearch.tui.render import result_label, suggestion_label
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ class SearchMixin:
         t = self._timings
         if t is None:
             return
-        text = f"{self._count} results · {t.total:.0f} ms"
+        text = f"{plural(self._count, 'result')} · {t.total:.0f} ms"
         if self._rescored_seq == self._seq:
             text += " · reranked"
         if self.show_stages:
