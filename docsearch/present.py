@@ -42,6 +42,13 @@ _MARKUP_RE = re.compile(r"^\s{0,3}(?:[-*+>]|\d+[.)])\s+|[`*]{1,3}|(?<!\w)_{1,3}|
 _TAG_RE = re.compile(r"<[^>\n]*>")
 
 
+def plural(count: int, noun: str, nouns: str = "", *, thousands: bool = False) -> str:
+    """A count with its noun agreeing: `1 file`, `2 files`, `3 queries` (`nouns`, where the
+    plural is not noun + s), `1,234 fragments` (`thousands`)."""
+    shown = f"{count:,}" if thousands else str(count)
+    return f"{shown} {noun if count == 1 else nouns or noun + 's'}"
+
+
 def sanitize(text: str) -> str:
     # A lone surrogate (an undecodable byte of a file name or argument) cannot be printed at
     # all: writing it raised UnicodeEncodeError. It becomes U+FFFD.

@@ -6,6 +6,8 @@ docsearch.toml key is the field name (top level). A flag given on the command li
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
@@ -16,6 +18,8 @@ from typing import Any
 from docsearch.errors import SettingsError
 
 CONFIG_FILE = "docsearch.toml"
+ENV_PREFIX = "DOCSEARCH_"
+log = logging.getLogger("docsearch.settings")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,7 @@ class Settings:
             values["config_file"] = config_file
         elif explicit:
             raise SettingsError(f"config file not found: {config_file}")
+        _check_env_names(env)
         values.update(_from_env(env))
         for name, variable in _SECRET_VARIABLES.items():
             if env.get(variable):
@@ -245,10 +250,38 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     for name in _FIELDS:
         if name in _NOT_IN_FILE:
             continue
-        key = f"DOCSEARCH_{name.upper()}"
+        key = f"{ENV_PREFIX}{name.upper()}"
         if env.get(key):
             out[name] = env[key]
     return out
+
+
+# Every DOCSEARCH_ variable docsearch reads: one per setting, and the config file's.
+ENV_VARIABLES = frozenset({f"{ENV_PREFIX}{n.upper()}" for n in _FIELDS if n not in _NOT_IN_FILE}) | {
+    f"{ENV_PREFIX}CONFIG"
+}
+_warned_env: set[str] = set()  # each unknown variable is said once per process
+
+
+def _check_env_names(env: Mapping[str, str]) -> None:
+    """A warning for each DOCSEARCH_ variable that is set but read by nothing, naming the
+    closest one that is: a misspelled variable would otherwise be ignored without a word
+    (an unknown docsearch.toml key is an error; the environment is shared with other tools
+    and versions, so here it is a warning and the run goes on)."""
+    for variable in sorted(env):
+        upper = variable.upper()
+        if not upper.startswith(ENV_PREFIX) or variable in ENV_VARIABLES or variable in _warned_env:
+            continue
+        _warned_env.add(variable)
+        rest = upper.removeprefix(ENV_PREFIX)
+        if rest in _SECRET_VARIABLES.values():
+            close = [rest]  # DOCSEARCH_VOYAGE_API_KEY: the key is read without the prefix
+        else:
+            # Compared without the shared prefix, which would make every name look alike.
+            names = sorted(v.removeprefix(ENV_PREFIX) for v in ENV_VARIABLES)
+            close = [ENV_PREFIX + c for c in difflib.get_close_matches(rest, names, n=1, cutoff=0.6)]
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        log.warning(f"{variable} is not a docsearch setting and is ignored{hint}")
 
 
 def _from_toml(path: Path) -> dict[str, Any]:
@@ -264,8 +297,6 @@ def _from_toml(path: Path) -> dict[str, Any]:
     allowed = set(_FIELDS) - _NOT_IN_FILE
     unknown = sorted(set(data) - allowed)
     if unknown:
-        import difflib
-
         close = difflib.get_close_matches(unknown[0], sorted(allowed), n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]}?)" if close else ""
         raise SettingsError(f"{path}: unknown setting(s): {', '.join(unknown)}{hint}")

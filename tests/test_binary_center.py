@@ -91,6 +91,7 @@ def test_centred_bits_bring_back_the_binary_phase(docs, tmp_path, embedder):
     # Raw: every fragment's bits are the offset's signs, so the binary ranking is blind: the
     # same list, whatever the query.
     assert all(top == tops["raw"][0] for top in tops["raw"])
+
     # Centred: the binary phase sees what MiniLM's own bits see: most of the same top 10, far
     # more than the raw bits share with it.
     def shared(label: str) -> float:

@@ -203,3 +203,24 @@ def test_a_query_over_the_limit_is_refused_in_one_line(corpus_index):
         p = run(command, "word " * 300, "--index", corpus_index)
         assert p.returncode == 3 and p.stdout == ""
         assert p.stderr == "error: the query is 1,499 characters long; docsearch searches at most 1,000\n"
+
+
+def test_counts_agree_with_their_nouns(tmp_path):
+    from docsearch.present import plural
+
+    assert [plural(n, "file") for n in (0, 1, 2)] == ["0 files", "1 file", "2 files"]
+    assert plural(1, "query", "queries") == "1 query" and plural(3, "query", "queries") == "3 queries"
+    assert plural(1234, "fragment", thousands=True) == "1,234 fragments"
+    # One file, one fragment: the summaries said "1 files, 1 fragments".
+    docs = tmp_path / "one"
+    docs.mkdir()
+    (docs / "only.md").write_text("Just a lead paragraph, no headings.\n")
+    (docs / "empty.md").write_text("")
+    index = tmp_path / "idx"
+    p = run_docsearch("index", docs, "--index", index)
+    assert p.returncode == 0, p.stderr
+    assert "indexed one: 1 file, 1 fragment (1 added," in p.stdout
+    assert "skipped 1 file: 1 empty" in p.stderr
+    assert "one: 1 file, 1 fragment from" in run_docsearch("sources", "--index", index).stdout
+    assert "one: 1 file, 1 fragment from" in run_docsearch("status", "--index", index).stdout
+    assert "removed source one: 1 fragment" in run_docsearch("remove", "one", "--index", index).stdout

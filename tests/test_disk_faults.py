@@ -62,6 +62,21 @@ def test_first_index_on_a_full_disk_is_one_line(tmp_path, docs):
         assert "the disk is full" in line
 
 
+def test_eval_fit_onto_a_full_disk_is_exit_7(tmp_path, corpus_index):
+    qrels = tmp_path / "q.tsv"
+    qrels.write_text("q1\tdocsearch exit codes\tcli.md#exit-codes\t2\n")
+    with tmpfs(tmp_path / "disk", 256) as disk:
+        fill(disk)
+        model = disk / "ranker.json"
+        p = run_docsearch("eval", qrels, "--index", corpus_index, "--fit", model)
+        assert p.returncode == 7, p.stderr  # was 3, as if the judgments were bad input
+        (line,) = error_lines(p.stderr)
+        assert line.startswith(f"error: cannot write the fitted ranker at {model}: the disk is full"), line
+    # A folder that does not exist is still bad input.
+    p = run_docsearch("eval", qrels, "--index", corpus_index, "--fit", tmp_path / "no" / "ranker.json")
+    assert p.returncode == 3 and "cannot write" in p.stderr and "Traceback" not in p.stderr
+
+
 def test_read_only_index_folder_refuses_index_and_still_answers(tmp_path, docs):
     with tmpfs(tmp_path / "disk", 8192) as disk:
         index = disk / "idx"

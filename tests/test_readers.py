@@ -68,8 +68,7 @@ def test_a_held_commit_survives_commits_and_goes_once_released(tmp_path, small, 
     assert held_versions["fragments"] in on_disk
     assert middle["fragments"] not in on_disk  # nobody holds it: deleted, disk use stays bounded
     # The held reader reads everything it opened, its lazily read text included.
-    held._fragment_cache.clear()
-    held._text_cache.clear()
+    held.rows.clear()
     assert held.search("atomic rename").hits[0].fragment.ref == "storage.md#crash-safety"
     assert not any(h.fragment.path.startswith("page") for h in held.search("pelicans").hits)  # its commit
 

@@ -113,7 +113,7 @@ def test_reads_of_a_file_damaged_after_opening_are_one_line(fixture, embedder):
     case = damaged_copy(fixture, Corruption("none", lambda index: None), "late")
     searcher = Searcher(make_settings(case), embedder=embedder)
     data_file(case, "fragments").unlink()
-    searcher._fragment_cache.clear()
+    searcher.rows.clear()
     with pytest.raises(IndexMissingError, match=r"fragments: data file data/\S+ is missing"):
         searcher.search("exit codes")
 
@@ -201,7 +201,7 @@ async def test_tui_says_what_is_damaged_instead_of_crashing(fixture, embedder):
         await until(pilot, lambda: app.searcher is not None)
         # A data file goes while the app is open: the next search is a notification.
         data_file(case, "fragments").unlink()
-        app.searcher._fragment_cache.clear()
+        app.searcher.rows.clear()
         await pilot.press(*"pelicans")
         await until(pilot, lambda: any("damaged" in n.message for n in app._notifications))
         assert app.is_running

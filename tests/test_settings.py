@@ -1,9 +1,12 @@
+import logging
 from pathlib import Path
 
 import pytest
 
 from docsearch.errors import SettingsError
 from docsearch.settings import Settings
+
+from .conftest import run_docsearch
 
 
 def test_defaults(tmp_path):
@@ -68,7 +71,11 @@ def test_voyage_and_download_settings(tmp_path):
         "DOCSEARCH_CACHE_DIR": str(tmp_path / "c"),
     }
     s = Settings.resolve(env=env, cwd=tmp_path)
-    assert (s.voyage_base_url, s.voyage_dimension, s.hf_endpoint) == ("http://127.0.0.1:1/v1", 512, "http://mirror")
+    assert (s.voyage_base_url, s.voyage_dimension, s.hf_endpoint) == (
+        "http://127.0.0.1:1/v1",
+        512,
+        "http://mirror",
+    )
     assert s.cache_dir == tmp_path / "c"
     both = Settings.resolve(env={**env, "DOCSEARCH_HF_ENDPOINT": "http://ours"}, cwd=tmp_path)
     assert both.hf_endpoint == "http://ours"
@@ -103,3 +110,33 @@ def test_float_vectors_are_held_in_memory_within_the_budget(corpus_index, embedd
     fresh = Searcher(settings, embedder=embedder)
     expected = [(h.fragment.ref, round(h.float, 2)) for h in fresh.search("crash safety").hits]
     assert [(h.fragment.ref, round(h.float, 2)) for h in searcher.search("crash safety").hits] == expected
+
+
+def test_a_misspelled_environment_variable_is_a_warning_naming_the_right_one(tmp_path, caplog):
+    env = {
+        "DOCSEARCH_TOPK": "5",  # misspelled: ignored, as before, but no longer silently
+        "DOCSEARCH_RERANK_COUNT": "60",
+        "DOCSEARCH_CONFIG": "",
+        "DOCSEARCH_WIBBLE": "1",
+        "DOCSEARCH_OPENAI_API_KEY": "sk-not-shown-0123",
+        "HOME": "/root",
+    }
+    with caplog.at_level(logging.WARNING, logger="docsearch"):
+        s = Settings.resolve(env=env, cwd=tmp_path)
+        Settings.resolve(env=env, cwd=tmp_path)  # said once per process, not per resolve
+    assert s.top_k == 10 and s.rerank_count == 60 and s.openai_api_key == ""
+    assert [r.getMessage() for r in caplog.records] == [
+        "DOCSEARCH_OPENAI_API_KEY is not a docsearch setting and is ignored (did you mean OPENAI_API_KEY?)",
+        "DOCSEARCH_TOPK is not a docsearch setting and is ignored (did you mean DOCSEARCH_TOP_K?)",
+        "DOCSEARCH_WIBBLE is not a docsearch setting and is ignored",
+    ]
+    assert not any("sk-not-shown" in r.getMessage() for r in caplog.records)
+
+
+def test_the_cli_says_so_on_stderr_and_runs_on(tmp_path):
+    p = run_docsearch("status", "--index", tmp_path / "none", env={"DOCSEARCH_KEYWORD_CONT": "9"})
+    assert (
+        "warning: DOCSEARCH_KEYWORD_CONT is not a docsearch setting and is ignored "
+        "(did you mean DOCSEARCH_KEYWORD_COUNT?)"
+    ) in p.stderr.splitlines()
+    assert "Traceback" not in p.stderr

@@ -58,6 +58,37 @@ def test_index_with_no_folder_reindexes_every_source(tmp_path, docs):
     assert p.returncode == 3 and p.stderr.startswith("error: no folder given")
 
 
+def test_index_with_no_folder_reports_each_missing_folder_and_indexes_the_rest(tmp_path, docs):
+    index = tmp_path / "idx"
+    folders = {name: tmp_path / name for name in ("alpha", "guides", "zulu")}
+    for folder in folders.values():
+        folder.mkdir()
+        shutil.copy(CORPUS / "faq.md", folder / "faq.md")
+        assert run("index", folder, "--index", index).returncode == 0
+    assert run("index", docs, "--index", index).returncode == 0
+    shutil.rmtree(folders["alpha"])  # the first source in order: it stopped the whole run
+    shutil.rmtree(folders["zulu"])
+    (docs / "new.md").write_text("# Brand new page\n\nText about zebras.\n")
+    p = run("index", "--index", index, "--json")
+    assert p.returncode == 3, p.stderr
+    out = json.loads(p.stdout)
+    assert [s["source"] for s in out["sources"]] == ["docs", "guides"]
+    assert out["sources"][0]["added"] == 1
+    assert out["missing"] == [
+        {"source": "alpha", "root": str(folders["alpha"])},
+        {"source": "zulu", "root": str(folders["zulu"])},
+    ]
+    errors = [line for line in p.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: source {name}: folder not found: {folders[name]}; index it from where it is now "
+        f"with `docsearch index DIR --source {name}`, or drop it with `docsearch remove {name}`"
+        for name in ("alpha", "zulu")
+    ]
+    assert "Traceback" not in p.stderr
+    p = run("index", "--index", index)  # the text summaries too
+    assert p.returncode == 3 and "indexed docs:" in p.stdout and "indexed guides:" in p.stdout
+
+
 def test_sources_lists_them_and_remove_drops_one_in_one_commit(tmp_path, docs):
     index = tmp_path / "idx"
     guides = tmp_path / "guides"

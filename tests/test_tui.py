@@ -307,6 +307,7 @@ async def test_page_mode_opens_a_window_at_the_fragment_and_returns(reader_index
         source = preview.source
         assert "## Section 120" in source
         assert "## Section 1\n" not in source and "## Section 200" not in source  # a window
+
         def first_shown() -> str:
             return str(next(b for b in preview.children if b.region.y >= pane.region.y + 1).source)
 

@@ -17,7 +17,8 @@ import pytest
 
 from docsearch.embed.cache import EmbeddingCache
 from docsearch.embed.models import BUILTIN
-from docsearch.embed.voyage import VoyageEmbedder, estimate_tokens, pack_requests
+from docsearch.embed.voyage import VoyageEmbedder
+from docsearch.embed.voyage_api import estimate_tokens, pack_requests
 from docsearch.errors import ModelMismatchError, ServiceError
 from docsearch.index.indexer import Indexer
 from docsearch.search.searcher import Searcher

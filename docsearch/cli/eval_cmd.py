@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from docsearch.cli.common import settings_from
-from docsearch.errors import InputError, SettingsError
-from docsearch.present import json_text, sanitize_line
+from docsearch.disk import disk_problem, refused
+from docsearch.errors import InputError, SettingsError, StorageError
+from docsearch.present import json_text, plural, sanitize_line
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -61,7 +62,10 @@ def run_eval(args: argparse.Namespace) -> int:
         try:
             fitted.save(args.fit)
         except OSError as exc:
-            raise InputError(f"cannot write {args.fit}: {exc.strerror or exc}") from None
+            problem = disk_problem(exc)
+            if problem is not None:  # a full or read-only disk, no permission: exit 7
+                raise StorageError(refused("the fitted ranker", args.fit, problem)) from None
+            raise InputError(f"cannot write {args.fit}: {exc.strerror or exc}") from None  # no such folder
         variants.append((f"hybrid fitted (in-sample) {args.fit.name}", replace(base, ranker=fitted)))
     template = args.id_template
     rows = [(label, evaluate(searcher, judgments, opts, args.k, template)) for label, opts in variants]
@@ -81,7 +85,7 @@ def run_eval(args: argparse.Namespace) -> int:
         print(json_text(payload))
         return 0
     k = args.k
-    print(f"{len(judgments)} queries from {sanitize_line(str(source))}, k = {k}\n")
+    print(f"{plural(len(judgments), 'query', 'queries')} from {sanitize_line(str(source))}, k = {k}\n")
     width = max(34, *(len(label) for label, _ in rows))
     header = f"{'variant':<{width}} {'nDCG@' + str(k):>9} {'Recall@' + str(k):>10} {'MRR@' + str(k):>8} "
     print(header + f"{'Judged@' + str(k):>10} {'p50 ms':>8}")

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from docsearch.cli.common import settings_from
+from docsearch.cli.common import print_error, settings_from
 from docsearch.errors import InputError
-from docsearch.present import json_text, sanitize, sanitize_line
+from docsearch.present import json_text, plural, sanitize, sanitize_line
 
 SKIPPED_LISTED = 10
 
@@ -29,13 +29,23 @@ def run_index(args: argparse.Namespace) -> int:
     if not known:
         what = f"no source named {args.source!r}" if args.source else "no sources yet"
         raise InputError(f"no folder given and the index has {what}: run `docsearch index DIR`")
-    summaries = []
+    summaries, missing = [], []
     for name, src in sorted(known.items()):
-        args.folder, args.source = Path(str(src.get("root"))), name
+        root = Path(str(src.get("root")))
+        if not root.is_dir():
+            # One source's folder moved or deleted: say so, and index the others all the same.
+            what = "not a folder" if root.exists() else "folder not found"
+            print_error(
+                f"source {name}: {what}: {root}; index it from where it is now with "
+                f"`docsearch index DIR --source {name}`, or drop it with `docsearch remove {name}`"
+            )
+            missing.append({"source": name, "root": str(root)})
+            continue
+        args.folder, args.source = root, name
         summaries.append(_index_one(args, print_json=False))
     if args.json:
-        print(json_text({"sources": summaries}))
-    return 0
+        print(json_text({"sources": summaries, "missing": missing}))
+    return InputError.exit_code if missing else 0
 
 
 def _index_one(args: argparse.Namespace, print_json: bool = True) -> Any:
@@ -126,7 +136,7 @@ def _index_one(args: argparse.Namespace, print_json: bool = True) -> Any:
         )
     from_cache = f", {s.cached} from the embedding cache" if s.cached else ""
     print(
-        f"indexed {sanitize_line(s.source)}: {s.files} files, {s.fragments} fragments "
+        f"indexed {sanitize_line(s.source)}: {plural(s.files, 'file')}, {plural(s.fragments, 'fragment')} "
         f"({s.added} added, {s.changed} changed, {s.removed} removed, {s.unchanged} unchanged; "
         f"{s.embedded} embedded{from_cache}) in {s.seconds:.1f} s"
     )
@@ -145,14 +155,18 @@ def _index_one(args: argparse.Namespace, print_json: bool = True) -> Any:
     if s.questions_generated or s.questions_cached or s.questions_failed:
         price = "" if s.llm_cost_usd is None else f", ${s.llm_cost_usd:.4f}"
         print(
-            f"questions: {s.questions_generated} fragments asked ({s.llm_tokens:,} LLM tokens{price}), "
+            f"questions: {plural(s.questions_generated, 'fragment')} asked "
+            f"({plural(s.llm_tokens, 'LLM token', thousands=True)}{price}), "
             f"{s.questions_cached} from the cache, {len(s.questions_failed)} failed"
         )
         for failed in s.questions_failed:
             where, why = sanitize_line(failed.path), sanitize(failed.reason)
             print(f"warning: no questions for {where}: {why}", file=sys.stderr)
     if s.tokens or s.cost_usd is not None:
-        print(f"voyage: {s.tokens:,} tokens billed (${s.cost_usd or 0:.4f}), {s.cached} texts from the cache")
+        print(
+            f"voyage: {plural(s.tokens, 'token', thousands=True)} billed (${s.cost_usd or 0:.4f}), "
+            f"{plural(s.cached, 'text')} from the cache"
+        )
     for w in s.warnings:
         print(f"warning: {sanitize_line(w.path)}: {w.reason}", file=sys.stderr)
     if s.skipped:
@@ -160,7 +174,7 @@ def _index_one(args: argparse.Namespace, print_json: bool = True) -> Any:
         for sk in s.skipped:
             reasons[sk.reason] = reasons.get(sk.reason, 0) + 1
         detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
-        print(f"skipped {len(s.skipped)} files: {detail}", file=sys.stderr)
+        print(f"skipped {plural(len(s.skipped), 'file')}: {detail}", file=sys.stderr)
         # Which ones, so that a skipped page can be found and fixed (a few; --json has all).
         for sk in s.skipped[:SKIPPED_LISTED]:
             print(f"  {sanitize_line(sk.path)}: {sk.reason}", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from docsearch.cli.common import settings_from
-from docsearch.present import json_text, sanitize_line
+from docsearch.present import json_text, plural, sanitize_line
 
 
 def run_sources(args: argparse.Namespace) -> int:
@@ -40,7 +40,8 @@ def run_sources(args: argparse.Namespace) -> int:
         if r["url_ext"] is not None:
             flags.append(f"--url-ext '{r['url_ext']}'")
         print(
-            f"{sanitize_line(r['name'])}: {r['files']} files, {r['fragments']} fragments from "
+            f"{sanitize_line(r['name'])}: {plural(r['files'], 'file')}, "
+            f"{plural(r['fragments'], 'fragment')} from "
             f"{sanitize_line(str(r['root']))}" + (f"  {sanitize_line(' '.join(flags))}" if flags else "")
         )
     return 0
@@ -54,5 +55,5 @@ def run_remove(args: argparse.Namespace) -> int:
     if args.json:
         print(json_text({"source": args.name, "removed": removed}))
     else:
-        print(f"removed source {sanitize_line(args.name)}: {removed} fragments")
+        print(f"removed source {sanitize_line(args.name)}: {plural(removed, 'fragment')}")
     return 0

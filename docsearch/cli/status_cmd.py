@@ -7,7 +7,7 @@ from pathlib import Path
 
 from docsearch.cli.common import settings_from
 from docsearch.errors import SettingsError
-from docsearch.present import json_text, sanitize, sanitize_line
+from docsearch.present import json_text, plural, sanitize, sanitize_line
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -57,8 +57,8 @@ def run_status(args: argparse.Namespace) -> int:
     print(f"fragments  {meta.count}")
     for name, src in meta.sources.items():
         print(
-            f"source     {sanitize_line(name)}: {src.get('files', 0)} files, {src.get('fragments', 0)} "
-            f"fragments from {sanitize_line(str(src.get('root', '?')))}"
+            f"source     {sanitize_line(name)}: {plural(src.get('files', 0), 'file')}, "
+            f"{plural(src.get('fragments', 0), 'fragment')} from {sanitize_line(str(src.get('root', '?')))}"
         )
     print(f"documents  {doc.name} ({doc.space}, {doc.dim}-d)")
     if query is None:

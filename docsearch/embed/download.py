@@ -32,6 +32,7 @@ import httpx
 
 from docsearch.embed.models import MODEL_METADATA, HubFile, KnownModel, ModelStore, probe, spec_from_folder
 from docsearch.errors import ServiceError, SettingsError
+from docsearch.present import plural
 
 DownloadProgress = Callable[[str, int, int], None]  # (file name, bytes done, bytes total)
 CHUNK = 1 << 20
@@ -173,7 +174,8 @@ class ModelDownloader:
                     if isinstance(exc, httpx.ConnectError) and not have:
                         raise self._offline(exc, name) from None
                     raise ServiceError(
-                        f"downloading {r.file.path} failed ({type(exc).__name__}) after {attempt} tries; "
+                        f"downloading {r.file.path} failed ({type(exc).__name__}) after "
+                        f"{plural(attempt, 'try', 'tries')}; "
                         f"run `docsearch models pull {name}` again to resume"
                     ) from None
                 time.sleep(self.backoff * 2 ** (attempt - 1))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from docsearch.embed.voyage import _is_retryable, api_error, require_client
+from docsearch.embed.voyage_api import api_error, is_retryable, require_client
 from docsearch.errors import ServiceError, SettingsError, secrets_kept_out
 from docsearch.retry import Backoff
 from docsearch.settings import check_api_key
@@ -73,7 +73,7 @@ class VoyageReranker:
                 reraise=True,
                 stop=stop_after_attempt(self.max_retries + 1),
                 wait=Backoff(self.backoff_base, cap=2.0),
-                retry=retry_if_exception(_is_retryable),
+                retry=retry_if_exception(is_retryable),
             ):
                 with attempt:
                     result = self._client.rerank(query, passages, model=self.name, truncation=True)

@@ -1,7 +1,7 @@
 """`docsearch mcp`: a Model Context Protocol server over the same Searcher as the CLI and TUI.
 
-service.py  what the tools do (no protocol here)
-warm.py     the one Searcher they use: loaded in the background, reopened on a new commit
+service.py  what the tools do (no protocol here), over the one Searcher they use
+            (search/warm.py: loaded in the background, reopened on a new commit)
 pages.py    sections and pages of the open index, for reading
 budget.py   token estimates and cuts
 render.py   the compact text beside each structured result

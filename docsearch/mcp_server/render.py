@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from docsearch.present import plural
+
 
 def search_text(out: dict[str, Any]) -> str:
     if not out["results"]:
@@ -24,7 +26,7 @@ def search_text(out: dict[str, Any]) -> str:
                 lines.append("    …")
         lines.append("")
     if out["omitted"]:
-        lines.append(f"({out['omitted']} more results left out to stay within the token budget)")
+        lines.append(f"({plural(out['omitted'], 'more result')} left out to stay within the token budget)")
     lines.append("read_fragment(ref) returns a whole section; read_page(path, around=anchor) its page.")
     return "\n".join(lines)
 
@@ -56,13 +58,15 @@ def page_text(out: dict[str, Any]) -> str:
 
 def sources_text(out: dict[str, Any]) -> str:
     lines = [
-        f"index {out['index']}: {out['fragments']:,} fragments, updated {out['updated']} "
+        f"index {out['index']}: {plural(out['fragments'], 'fragment', thousands=True)}, "
+        f"updated {out['updated']} "
         f"({_age(out['age_seconds'])} ago)",
         f"models: documents {out['document_model']}, queries {out['query_model']} "
         f"({out['space']}, {out['dimension']}-d)",
     ]
     for s in out["sources"]:
-        lines.append(f"source {s['name']}: {s['files']} files, {s['fragments']:,} fragments from {s['root']}")
+        files, fragments = plural(s["files"], "file"), plural(s["fragments"], "fragment", thousands=True)
+        lines.append(f"source {s['name']}: {files}, {fragments} from {s['root']}")
     return "\n".join(lines)
 
 

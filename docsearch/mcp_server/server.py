@@ -24,7 +24,7 @@ from docsearch import __version__
 from docsearch.errors import DocsearchError, InputError, redact
 from docsearch.mcp_server import render
 from docsearch.mcp_server.service import MAX_TOP_K, DocsService
-from docsearch.present import sanitize_line
+from docsearch.present import plural, sanitize_line
 
 SCHEME = "docsearch"
 
@@ -148,7 +148,7 @@ class DocsMCPServer(MCPServer):
                 uri=page_uri(p.source, p.path),
                 name=f"{sanitize_line(p.source)}/{sanitize_line(p.path)}",
                 title=sanitize_line(p.title),
-                description=f"{len(p.sections)} sections",
+                description=plural(len(p.sections), "section"),
                 mime_type="text/markdown",
             )
             for p in pages

@@ -1,5 +1,5 @@
 """What `docsearch mcp`'s tools do, apart from the protocol: a thin layer over one warm
-`Searcher` (warm.py), with no retrieval logic of its own.
+`Searcher` (search/warm.py), with no retrieval logic of its own.
 
 Every method returns plain JSON values cut to the token budget (`mcp_token_budget`): agents
 pay for context, and a 3,000-line page must arrive as a window with the line to continue at.
@@ -9,6 +9,8 @@ Document text is untrusted: it leaves here through `sanitize`/`sanitize_line`.
 from __future__ import annotations
 
 import re
+import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,10 +20,10 @@ from docsearch.errors import InputError, SettingsError
 from docsearch.inputs import check_query
 from docsearch.mcp_server.budget import cut_lines, cut_tokens, estimate_tokens
 from docsearch.mcp_server.pages import Page, PageMap, Section, heading_line, read_page_lines
-from docsearch.mcp_server.warm import WarmSearcher
 from docsearch.model import Hit
 from docsearch.parts import join_parts
 from docsearch.present import sanitize, sanitize_line
+from docsearch.search.warm import WarmSearcher, warm_up
 from docsearch.settings import Settings
 
 if TYPE_CHECKING:
@@ -40,6 +42,10 @@ ANCHORS_LISTED = 20
 _LINK_DEFINITION_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S")
 
 
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)  # stdout is the protocol's
+
+
 def _utc(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, tz=UTC).isoformat(timespec="seconds")
 
@@ -48,7 +54,13 @@ class DocsService:
     def __init__(self, settings: Settings, searcher_factory: Callable[[], Searcher] | None = None) -> None:
         self.settings = settings
         self.budget = settings.mcp_token_budget
-        self.warm = WarmSearcher(settings, searcher_factory)
+        # Built on a thread once the server can answer (`start`), so that the `initialize`
+        # handshake never waits for a model; the first call that needs it waits instead.
+        self.warm: WarmSearcher[None] = WarmSearcher(
+            settings, warm_up, searcher_factory, on_reopened=self._drop_pages, on_reopen_error=_warn
+        )
+        self._pages: PageMap | None = None
+        self._pages_lock = threading.Lock()
         self._llm: LLMClient | None = None
         if settings.llm:  # only then pay for importing the HTTP client
             from docsearch.llm.client import client_from_settings
@@ -66,10 +78,18 @@ class DocsService:
         self.warm.close()
 
     def searcher(self) -> Searcher:
-        return self.warm.get()
+        return self.warm.get()[0]
 
     def pages(self) -> tuple[Searcher, PageMap]:
-        return self.warm.pages()
+        """The searcher and the page map of the same commit (built on first use)."""
+        searcher = self.searcher()
+        with self._pages_lock:
+            if self._pages is None or self._pages.reader is not searcher.reader:
+                self._pages = PageMap(searcher.reader)
+            return searcher, self._pages
+
+    def _drop_pages(self, searcher: Searcher, _: None) -> None:
+        self._pages = None  # the replaced commit's pages: let them go now, not at the next read
 
     # -- checks -----------------------------------------------------------------------------
 

@@ -14,13 +14,9 @@ tables, the packed bits and the embedder.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 import numpy as np
 
@@ -36,6 +32,7 @@ from docsearch.search.ranker import LinearRanker
 from docsearch.search.rerank import FloatReranker
 from docsearch.search.rescore import Rescorer, load_rescorer
 from docsearch.search.rescore import rescore as rescore_hits
+from docsearch.search.rows import FragmentRows
 from docsearch.settings import Settings
 from docsearch.store.tables import IndexReader
 
@@ -73,11 +70,6 @@ BODY_MENTION = 0.5
 # How many of the best keyword hits get their body checked for the identifier.
 BODY_CHECKED = 32
 
-T = TypeVar("T")
-
-# Fragments kept by row position (about 2 KB each): a few screens of recent results.
-FRAGMENT_CACHE_SIZE = 512
-
 
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000.0
@@ -102,10 +94,7 @@ class Searcher:
         self._binary_center = None if center is None else np.asarray(center, dtype=np.float32)
         # Each question row's fragment position, for applying fragment filters to questions.
         self._question_positions = self.binary.positions_of(self.questions.fragment_ids)
-        self._columns: dict[str, np.ndarray] = {}
-        self._fragment_cache: OrderedDict[int, Fragment] = OrderedDict()
-        self._text_cache: OrderedDict[int, str] = OrderedDict()
-        self._fragment_lock = threading.Lock()
+        self.rows = FragmentRows(self.reader)  # rows by position, cached; sections
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docsearch-keyword")
         self.options = SearchOptions(
             top_k=settings.top_k,
@@ -114,7 +103,6 @@ class Searcher:
             ranker=LinearRanker.load(settings.ranker),
         )
         self._rescorer: Rescorer | None = None
-        self._sections: dict[tuple[str, str, str], list[int]] | None = None
         # (page number, token count, deprecated) per row, for the ranker's features.
         self._row_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
@@ -125,11 +113,6 @@ class Searcher:
     def changed(self) -> bool:
         """Whether `docsearch index` has committed since this searcher opened the index."""
         return self.reader.changed()
-
-    def _column(self, name: str) -> np.ndarray:
-        if name not in self._columns:
-            self._columns[name] = np.asarray(self.reader.column(name).to_pylist(), dtype=object)
-        return self._columns[name]
 
     def _row_signals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(page number, token count, deprecated) of every row, read on the first search."""
@@ -145,78 +128,22 @@ class Searcher:
             )
         return self._row_arrays
 
-    def _cached(
-        self, cache: OrderedDict[int, T], positions: list[int], read: Callable[[list[int]], list[T]]
-    ) -> list[T]:
-        """Rows by position through an LRU cache: while a query is typed one key at a time,
-        most of the top rows stay the same, and reading one row from lance costs about as
-        much as reading forty. `read` takes ascending positions (lance's take returns rows in
-        ascending position order, whatever order is asked)."""
-        with self._fragment_lock:  # the TUI may search from two workers at once
-            missing = sorted({p for p in positions if p not in cache})
-            if missing:
-                for p, row in zip(missing, read(missing), strict=True):
-                    cache[p] = row
-            out = []
-            for p in positions:
-                cache.move_to_end(p)
-                out.append(cache[p])
-            while len(cache) > max(FRAGMENT_CACHE_SIZE, len(positions)):
-                cache.popitem(last=False)
-            return out
-
-    def _fragments(self, positions: list[int]) -> list[Fragment]:
-        return self._cached(self._fragment_cache, positions, self.reader.take_fragments)
-
-    def _texts(self, positions: list[int]) -> list[str]:
-        """Body texts only, for the identifier check: one column instead of a whole row."""
-        return self._cached(self._text_cache, positions, self.reader.take_texts)
-
     def section_parts(self, fragment: Fragment) -> list[Fragment]:
-        """Every part of the section `fragment` is a part of, in order (just `fragment` when
-        the section was not split): the preview shows a section whole, from its heading."""
-        key = (fragment.source, fragment.path, fragment.anchor)
-        positions = self._split_sections().get(key)
-        if positions is None:
-            return [fragment]
-        return sorted(self._fragments(positions), key=lambda f: f.part)
+        """Every part of the section `fragment` is a part of, in order (rows.py)."""
+        return self.rows.section_parts(fragment)
 
     def fragment_at(self, source: str, path: str, anchor: str) -> Fragment | None:
-        """The first part of the section at `path#anchor` ("" for the page's lead, or its first
-        section when it has no lead), or None when the index has no such page."""
-        sources, paths = self._column("source"), self._column("path")
-        rows = np.flatnonzero((sources == source) & (paths == path))
-        if not len(rows):
-            return None
-        found = self._fragments([int(p) for p in rows])
-        exact = [f for f in found if f.anchor == anchor]
-        pool = exact or (found if not anchor else [])
-        return min(pool, key=lambda f: (f.line_start, f.part)) if pool else None
-
-    def _split_sections(self) -> dict[tuple[str, str, str], list[int]]:
-        """(source, path, anchor) → row positions, for the sections split into parts."""
-        if self._sections is None:
-            parts = self.reader.column("part").to_numpy()
-            split: dict[tuple[str, str, str], list[int]] = {}
-            later = np.flatnonzero(parts > 0)
-            if len(later):
-                sources, paths, anchors = self._column("source"), self._column("path"), self._column("anchor")
-                keys = set(zip(sources[later], paths[later], anchors[later], strict=True))
-                for p in np.flatnonzero(np.isin(anchors, [k[2] for k in keys])):
-                    key = (sources[p], paths[p], anchors[p])
-                    if key in keys:
-                        split.setdefault(key, []).append(int(p))
-            self._sections = split
-        return self._sections
+        """The first part of the section at `path#anchor`, or None (rows.py)."""
+        return self.rows.fragment_at(source, path, anchor)
 
     def _mask(self, source: str | None, path_prefix: str | None) -> np.ndarray | None:
         if not source and not path_prefix:
             return None
         mask = np.ones(len(self.binary), dtype=bool)
         if source:
-            mask &= self._column("source") == source
+            mask &= self.rows.column("source") == source
         if path_prefix:
-            mask &= np.char.startswith(self._column("path").astype(str), path_prefix)
+            mask &= np.char.startswith(self.rows.column("path").astype(str), path_prefix)
         return mask
 
     def search(
@@ -339,7 +266,7 @@ class Searcher:
             # Only the best keyword hits' bodies, through a cache (while a name is typed, the
             # same few fragments lead keystroke after keystroke).
             found_at = kw_pos[valid][:BODY_CHECKED]
-            bodies = self._texts([int(p) for p in found_at])
+            bodies = self.rows.texts([int(p) for p in found_at])
             in_body = np.zeros(len(in_heading), np.float32)
             in_body[: len(found_at)] = exact_matches(identifiers, bodies)
             exact[at] = np.maximum(in_heading, BODY_MENTION * in_body)
@@ -395,10 +322,10 @@ class Searcher:
         # longer list only when collapsing parts left fewer than k.
         best = order[: 3 * k + 10]
         first = min(len(best), k + 4)
-        by_id = {f.id: f for f in self._fragments([int(candidates[i]) for i in best[:first]])}
+        by_id = {f.id: f for f in self.rows.fragments([int(candidates[i]) for i in best[:first]])}
         refs = {(f.source, f.path, f.anchor) for f in by_id.values()}
         if len(refs) < k and first < len(best):
-            by_id |= {f.id: f for f in self._fragments([int(candidates[i]) for i in best[first:]])}
+            by_id |= {f.id: f for f in self.rows.fragments([int(candidates[i]) for i in best[first:]])}
         hits: list[Hit] = []
         sources = self.reader.meta.sources
         seen: set[tuple[str, str, str]] = set()

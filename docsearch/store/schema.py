@@ -10,7 +10,7 @@ position.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -37,31 +37,43 @@ TABLES = (*KEYED, VOCABULARY)
 FTS_COLUMNS = ("kw_all",)
 
 
+# Every column of `fragments`, in table order: its Arrow type, and whose attribute it is: the
+# Fragment's (read back into one by rows_to_fragments) or the KeywordFields' (index/fields.py
+# builds them; the full-text index and the ranker read them). The schema, the rows a write
+# appends and the columns a read selects all come from this one table, so they cannot drift.
+_FRAGMENT, _FIELDS = "fragment", "fields"
+FRAGMENT_TABLE: tuple[tuple[str, pa.DataType, str], ...] = (
+    ("id", pa.int64(), _FRAGMENT),
+    ("source", pa.string(), _FRAGMENT),
+    ("path", pa.string(), _FRAGMENT),
+    ("anchor", pa.string(), _FRAGMENT),
+    ("part", pa.int32(), _FRAGMENT),
+    ("title", pa.string(), _FRAGMENT),
+    ("heading", pa.string(), _FRAGMENT),
+    ("breadcrumb", pa.list_(pa.string()), _FRAGMENT),
+    ("level", pa.int32(), _FRAGMENT),
+    ("line_start", pa.int32(), _FRAGMENT),
+    ("line_end", pa.int32(), _FRAGMENT),
+    ("text", pa.string(), _FRAGMENT),
+    ("token_count", pa.int32(), _FRAGMENT),
+    ("content_hash", pa.string(), _FRAGMENT),
+    ("questions", pa.list_(pa.string()), _FRAGMENT),
+    ("hot_links", pa.list_(pa.string()), _FRAGMENT),
+    ("kw_all", pa.string(), _FIELDS),
+    ("kw_heading", pa.string(), _FIELDS),
+    ("deprecated", pa.bool_(), _FIELDS),
+    ("held_out_question", pa.string(), _FRAGMENT),
+)
+# The columns a Fragment is read back from.
+FRAGMENT_COLUMNS = [name for name, _, owner in FRAGMENT_TABLE if owner == _FRAGMENT]
+# Its tuple attributes, stored as lists (null in rows written before a column was filled).
+_TUPLE_COLUMNS = [
+    name for name, kind, owner in FRAGMENT_TABLE if owner == _FRAGMENT and pa.types.is_list(kind)
+]
+
+
 def fragment_schema() -> pa.Schema:
-    return pa.schema(
-        [
-            ("id", pa.int64()),
-            ("source", pa.string()),
-            ("path", pa.string()),
-            ("anchor", pa.string()),
-            ("part", pa.int32()),
-            ("title", pa.string()),
-            ("heading", pa.string()),
-            ("breadcrumb", pa.list_(pa.string())),
-            ("level", pa.int32()),
-            ("line_start", pa.int32()),
-            ("line_end", pa.int32()),
-            ("text", pa.string()),
-            ("token_count", pa.int32()),
-            ("content_hash", pa.string()),
-            ("questions", pa.list_(pa.string())),
-            ("hot_links", pa.list_(pa.string())),
-            ("kw_all", pa.string()),
-            ("kw_heading", pa.string()),
-            ("deprecated", pa.bool_()),
-            ("held_out_question", pa.string()),
-        ]
-    )
+    return pa.schema([(name, kind) for name, kind, _ in FRAGMENT_TABLE])
 
 
 def _vector_schema(column: pa.Field, per_question: bool) -> pa.Schema:
@@ -144,44 +156,18 @@ def float_column(vectors: np.ndarray, dim: int) -> pa.Array:
 
 
 def fragment_rows(fragments: Sequence[Fragment], fields: Sequence[KeywordFields]) -> pa.Table:
-    cols: dict[str, list[Any]] = {name: [] for name in fragment_schema().names}
-    for f, kw in zip(fragments, fields, strict=True):
-        cols["id"].append(f.id)
-        cols["source"].append(f.source)
-        cols["path"].append(f.path)
-        cols["anchor"].append(f.anchor)
-        cols["part"].append(f.part)
-        cols["title"].append(f.title)
-        cols["heading"].append(f.heading)
-        cols["breadcrumb"].append(list(f.breadcrumb))
-        cols["level"].append(f.level)
-        cols["line_start"].append(f.line_start)
-        cols["line_end"].append(f.line_end)
-        cols["text"].append(f.text)
-        cols["token_count"].append(f.token_count)
-        cols["content_hash"].append(f.content_hash)
-        cols["questions"].append(list(f.questions))
-        cols["held_out_question"].append(f.held_out_question)
-        cols["hot_links"].append(list(f.hot_links))
-        cols["kw_all"].append(kw.kw_all)
-        cols["kw_heading"].append(kw.kw_heading)
-        cols["deprecated"].append(kw.deprecated)
+    if len(fragments) != len(fields):
+        raise ValueError(f"{len(fragments)} fragments but {len(fields)} keyword fields")
+    rows = {_FRAGMENT: fragments, _FIELDS: fields}
+    cols = {name: [getattr(row, name) for row in rows[owner]] for name, _, owner in FRAGMENT_TABLE}
     return pa.table(cols, schema=fragment_schema())
-
-
-FRAGMENT_COLUMNS = [
-    "id", "source", "path", "anchor", "part", "title", "heading", "breadcrumb", "level",
-    "line_start", "line_end", "text", "token_count", "content_hash", "questions", "hot_links",
-    "held_out_question",
-]  # fmt: skip
 
 
 def rows_to_fragments(table: pa.Table) -> list[Fragment]:
     data = table.select(FRAGMENT_COLUMNS).to_pylist()
     for row in data:
-        row["breadcrumb"] = tuple(row["breadcrumb"])
-        row["questions"] = tuple(row["questions"] or ())
-        row["hot_links"] = tuple(row["hot_links"] or ())
+        for name in _TUPLE_COLUMNS:
+            row[name] = tuple(row[name] or ())
     return [Fragment(**row) for row in data]
 
 

@@ -11,9 +11,10 @@ file). A damaged one is moved, whole, into `damaged/` inside the index folder, a
 rebuilds from nothing; the embedding cache gives back every vector the damaged index held, so
 no model work is repeated.
 
-Retiring old versions: a commit's versions are deleted only once the commit was *replaced* more
-than `keep_replaced` seconds ago and no reader holds a lease on it (store/leases.py). Every other
-version (the intermediate ones of a run, leftovers of an interrupted one) goes at once.
+Retiring old versions (store/retire.py): a commit's versions are deleted only once the commit
+was *replaced* more than `keep_replaced` seconds ago and no reader holds a lease on it
+(store/leases.py). Every other version (the intermediate ones of a run, leftovers of an
+interrupted one) goes at once.
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ from docsearch.disk import disk_problem
 from docsearch.embed.base import ModelIdentity
 from docsearch.errors import DocsearchError, IndexDamagedError, IndexFormatError
 from docsearch.model import Fragment, KeywordFields
-from docsearch.store.leases import LEASES, create_lease_file, drop, leased_commits, retire
+from docsearch.store.leases import LEASES, create_lease_file, leased_commits
 from docsearch.store.meta import META_FILE, IndexMeta, Replaced, read_meta, write_meta
 from docsearch.store.reader import DAMAGED
+from docsearch.store.retire import expired, retire_versions
 from docsearch.store.schema import (
     ALIGNED,
     FORMAT_VERSION,
@@ -355,7 +357,7 @@ class IndexWriter:
             replaced = [*old.replaced, Replaced(old.commit, old.versions, now)]
         else:
             commit, replaced = old.commit, list(old.replaced)
-        kept, retired = self._expire(replaced, now)
+        kept, retired = expired(self.path, replaced, now, self.keep_replaced)
         create_lease_file(self.path, commit)  # before meta.json names the commit
         meta = IndexMeta(
             format=FORMAT_VERSION,
@@ -374,39 +376,8 @@ class IndexWriter:
         )
         write_meta(self.path, meta)
         self.meta = meta
-        self._retire(meta, retired)
+        retire_versions(self.path, self._tables, meta, retired)
         return meta
-
-    def _expire(self, replaced: list[Replaced], now: float) -> tuple[list[Replaced], list[tuple[int, int]]]:
-        """(commits still kept, (commit, locked lease descriptor) of those that can go): a
-        commit goes once it was replaced long enough ago and no reader holds its lease."""
-        kept: list[Replaced] = []
-        retired: list[tuple[int, int]] = []
-        for r in replaced:
-            fd = retire(self.path, r.commit) if now - r.at >= self.keep_replaced else None
-            if fd is None:
-                kept.append(r)
-            else:
-                retired.append((r.commit, fd))
-        return kept, retired
-
-    def _retire(self, meta: IndexMeta, retired: list[tuple[int, int]]) -> None:
-        """Delete every table version the new meta.json neither names nor keeps."""
-        for name in TABLES:
-            keep = {meta.versions[name], *(r.versions[name] for r in meta.replaced)}
-            dataset = self._tables[name].to_lance()
-            old = [v["version"] for v in dataset.versions() if v["version"] not in keep]
-            if old:
-                # Leftovers cost only disk: a failed cleanup is retried by the next commit.
-                with contextlib.suppress(Exception):
-                    dataset.cleanup_old_versions(versions=old, error_if_tagged_old_versions=False)
-        for commit, fd in retired:
-            drop(self.path, commit, fd)
-        live = {meta.commit, *(r.commit for r in meta.replaced)}
-        for commit in leased_commits(self.path):
-            # Lease files no commit needs: a reader that opened a commit as it was retired.
-            if commit not in live and (fd := retire(self.path, commit)) is not None:
-                drop(self.path, commit, fd)
 
     def _check_aligned(self) -> None:
         ids = [self._tables[name].to_lance().to_table(columns=["id"]).column("id") for name in ALIGNED]

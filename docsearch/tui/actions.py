@@ -20,7 +20,7 @@ from textual.widgets import Input, Markdown, OptionList
 from textual.widgets.option_list import Option
 
 from docsearch.errors import DocsearchError
-from docsearch.present import sanitize, sanitize_line
+from docsearch.present import plural, sanitize, sanitize_line
 from docsearch.tui import output
 from docsearch.tui.screens import HelpScreen, MessageScreen, PickScreen
 
@@ -208,5 +208,7 @@ class ActionsMixin:
             box.add_option(Option(Text(f"[{c.n}] {sanitize_line(f'{c.path}#{c.anchor}')}", style="cyan")))
         if flagged:
             box.add_option(
-                Option(Text(f"{flagged} citation(s) not among the results", style="red"), disabled=True)
+                Option(
+                    Text(f"{plural(flagged, 'citation')} not among the results", style="red"), disabled=True
+                )
             )

@@ -5,7 +5,7 @@ The app is a thin shell over the same `Searcher` the CLI uses:
   worker, and whatever is typed meanwhile is searched as soon as they are ready;
 - every keystroke starts an exclusive thread worker (a newer keystroke cancels the older
   one), and results carry a sequence number, so a slow old search never overwrites a newer
-  one;
+  one (searching.py);
 - keyboard first, as fzf and a docs site's search modal: the query keeps the focus while ↑/↓
   move through the results and Enter opens one; keys typed elsewhere go to the query;
 - the preview renders the selected fragment's whole section (render.py), the page in windows
@@ -13,29 +13,29 @@ The app is a thin shell over the same `Searcher` the CLI uses:
 - after a `docsearch index` run commits, the next search reopens the index (keeping the model),
   so results are never older than the last commit; the old commit stays readable meanwhile,
   because this process holds a lease on it (store/leases.py).
+
+This module holds the layout, the bindings and every `@on` message handler: Textual collects
+those from the body of a message pump's own class (its metaclass), so on a plain mixin they
+would never be called. The handlers are thin; what they start lives in the mixins:
+loading.py (the index), searching.py (search workers, the results list), preview.py,
+actions.py (what the keys do).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from rich.text import Text
-from textual import events, on, work
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Markdown, OptionList, Static
-from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
 
-from docsearch.errors import DocsearchError
 from docsearch.model import MAX_QUERY_CHARS
-from docsearch.present import sanitize, sanitize_line
+from docsearch.present import sanitize
 from docsearch.tui import output
 from docsearch.tui.actions import ActionsMixin
 from docsearch.tui.history import FILE as HISTORY_FILE
@@ -49,6 +49,7 @@ from docsearch.tui.render import (
     score_bar,
 )
 from docsearch.tui.screens import EmptyIndexScreen, HelpScreen, MessageScreen
+from docsearch.tui.searching import SearchMixin
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -68,20 +69,7 @@ __all__ = [
     "score_bar",
 ]
 
-# Suggestions shown on top of the results (a docs site's "suggestions" group): a few, and
-# only those that add a fragment the results do not already lead with.
 W = TypeVar("W", bound=Widget)
-SUGGESTIONS = 3
-# Seconds without a key before the optional cross-encoder reorders the results.
-RESCORE_PAUSE = 0.4
-
-
-def _suggestion_label(s: Suggestion, width: int) -> Text:
-    label = Text("↳ ", style="dim")
-    label.append(sanitize_line(s.text), style="bold" if s.kind == "hotlink" else "")
-    label.append(f"  {sanitize_line(s.ref)}", style="dim")
-    label.truncate(width, overflow="ellipsis")
-    return label
 
 
 class ResultList(OptionList):
@@ -99,7 +87,7 @@ class PreviewPane(VerticalScroll):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "app.open_editor", "Edit", show=False)]
 
 
-class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
+class DocsearchApp(LoadingMixin, SearchMixin, PreviewMixin, ActionsMixin, App[str | None]):
     CSS_PATH = "docsearch.tcss"
     TITLE = "docsearch"
     # Narrow terminals stack the results over the preview (docsearch.tcss).
@@ -131,7 +119,7 @@ class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
     ) -> None:
         super().__init__()
         self.settings = settings
-        self._factory = searcher_factory
+        self.warm = self._warm_searcher(searcher_factory)  # loaded by _load, on a worker
         self.llm = llm
         self.print_format = print_format  # --print: Enter exits with this line
         self.searcher: Searcher | None = None
@@ -156,9 +144,6 @@ class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
         self._rescore_off = False  # the cross-encoder failed to load: not tried again
         self._rescored_seq = 0
         self.rescored = False
-        self._reopen_lock = threading.Lock()  # one search worker reopens a changed index
-        self._retired: Searcher | None = None  # the previous searcher, closed at the next reopen
-        self._reopen_error = ""  # the last reopen failure shown, not repeated per keystroke
         self._pages: OrderedDict[tuple[str, str], Page | None] = OrderedDict()
         self._preview_seq = 0
         self.previewed: Hit | None = None  # the hit the preview shows (a followed link's too)
@@ -211,177 +196,6 @@ class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
             self.history.reset()  # typing ends a walk through the history
             self._recalled = None
         self._start_search(event.value)
-
-    def _start_search(self, query: str) -> None:
-        for timer in (self._pause_timer, self._rescore_timer):
-            if timer is not None:
-                timer.stop()  # still typing: no summary, no cross-encoder yet
-        self._pause_timer = self._rescore_timer = None
-        self._seq += 1
-        self._typed_at[self._seq] = time.perf_counter()
-        if self.searcher is None:
-            return  # _loaded() searches for what is typed by then
-        if not query.strip():
-            self._show(self._seq, None, [])
-            return
-        self._search(query, self._seq, self.source_filter)
-
-    @work(thread=True, exclusive=True, group="search")
-    def _search(self, query: str, seq: int, source: str | None) -> None:
-        try:
-            searcher, suggester = self._current()
-            # Unless the query ends in a space, its last word is still being typed.
-            result = searcher.search(
-                query, top_k=self.settings.top_k, source=source, prefix_last=not query.endswith(" ")
-            )
-            suggestions = suggester.suggest(query, limit=6)
-        except DocsearchError as exc:
-            self.call_from_thread(self.notify, sanitize(exc.message), severity="error")
-            return
-        if get_current_worker().is_cancelled:
-            return
-        self.call_from_thread(self._show, seq, result, suggestions)
-
-    @work(thread=True, exclusive=True, group="rescore")
-    def _rescore(self, query: str, seq: int, source: str | None) -> None:
-        """Typing paused: the same search again, its top sections reordered by the optional
-        cross-encoder (`rerank`); too slow for every key, worth it once the user stops."""
-        try:
-            searcher, _ = self._current()
-            result = searcher.search(
-                query,
-                top_k=self.settings.top_k,
-                source=source,
-                prefix_last=not query.endswith(" "),
-                rescore=True,
-            )
-        except DocsearchError as exc:
-            # Not installed, no key, the API down: off for this session, said once.
-            self._rescore_off = True
-            message = f"rerank is off for this session: {sanitize(exc.message)}"
-            self.call_from_thread(self.notify, message, severity="warning", timeout=10)
-            return
-        if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._rescored, seq, result)
-
-    def _rescored(self, seq: int, result: SearchResult) -> None:
-        if seq != self._seq:
-            return
-        self.rescored = True
-        self._show(seq, result, self.suggestions, rescored=True)
-
-    def _show(
-        self, seq: int, result: SearchResult | None, suggestions: list[Suggestion], rescored: bool = False
-    ) -> None:
-        if seq != self._seq:
-            return  # a newer keystroke is on its way: never paint stale results
-        self.page_mode = False
-        # The reordered list keeps the highlight on the result the user was looking at.
-        keep = self.selected.fragment.ref if rescored and self.selected is not None else None
-        self.result = result
-        self._rescored_seq = seq if rescored else 0
-        if result is None:
-            self.suggestions = []
-            self._set_status("ready")
-            self._start_screen()
-            self._refresh_keys()
-            return
-        hits = result.hits
-        self._q("#main").remove_class("-start")
-        leading = {h.fragment.ref for h in hits[:3]}
-        query = result.query.lower()
-        self.suggestions = [s for s in suggestions if s.text.lower() != query and s.ref not in leading][
-            :SUGGESTIONS
-        ]
-        results = self._q("#results", OptionList)
-        width = self._label_width()
-        options: list[Option] = []
-        rows: list[tuple[str, int]] = []
-        if self.suggestions:
-            options.append(Option(Text("suggestions", style="dim italic"), disabled=True))
-            rows.append(("head", 0))
-            for n, s in enumerate(self.suggestions):
-                options.append(Option(_suggestion_label(s, width)))
-                rows.append(("suggestion", n))
-        top = hits[0].score if hits else 0.0
-        for n, h in enumerate(hits):
-            options.append(Option(result_label(h, top, width)))
-            rows.append(("hit", n))
-        self._rows = rows
-        with self.batch_update():
-            results.clear_options()
-            results.add_options(options)
-            if hits:
-                at = next((n for n, h in enumerate(hits) if h.fragment.ref == keep), 0)
-                results.highlighted = len(rows) - len(hits) + at
-        if hits:
-            # After the list is drawn: the results reach the screen before the preview mounts.
-            self.call_after_refresh(self._preview, self.selected or hits[0])
-        else:
-            self._q("#preview", Markdown).update("*No results.*")
-            self.previewed = None
-        self._timings = result.timings
-        self._count = len(hits)
-        self._refresh_keys()
-        if rescored:
-            self._status_from_timings()
-            return
-        self.call_after_refresh(self._painted, seq, len(hits))
-
-    def _label_width(self) -> int:
-        width = self._q("#results", OptionList).scrollable_content_region.width
-        if width <= 12:  # not laid out yet (hidden behind the start screen): the share it gets
-            width = self.size.width if self.screen.has_class("-narrow") else int(self.size.width * 0.45)
-            width -= 4
-        return max(width - 1, 20)
-
-    def relabel(self) -> None:
-        """The list changed width (a resize, the layout stacking): fit the labels to it now,
-        not at the next keystroke."""
-        if self.result is None or not self._rows:
-            return
-        results, hits = self._q("#results", OptionList), self.result.hits
-        top, width = (hits[0].score if hits else 0.0), self._label_width()
-        for index, (kind, n) in enumerate(self._rows):
-            if index >= results.option_count:
-                break
-            if kind == "hit":
-                results.replace_option_prompt_at_index(index, result_label(hits[n], top, width))
-            elif kind == "suggestion":
-                results.replace_option_prompt_at_index(index, _suggestion_label(self.suggestions[n], width))
-
-    def _painted(self, seq: int, count: int) -> None:
-        """After the results reached the screen: measure keystroke → paint, show the timings."""
-        typed = self._typed_at.pop(seq, None)
-        for old in [s for s in self._typed_at if s < seq]:
-            del self._typed_at[old]  # superseded keystrokes
-        if typed is not None:
-            self.paint_ms.append((time.perf_counter() - typed) * 1000)
-        if self.llm is not None and self.settings.summary_pause > 0 and count:
-            # Summaries cost tokens: only once the user has stopped typing for a while.
-            self._pause_timer = self.set_timer(self.settings.summary_pause, lambda: self._auto_summary(seq))
-        if count and self.settings.rerank != "off" and not self._rescore_off:
-            query, source = self.result.query if self.result else "", self.source_filter
-            self._rescore_timer = self.set_timer(RESCORE_PAUSE, lambda: self._rescore(query, seq, source))
-        self._status_from_timings()
-
-    def _status_from_timings(self) -> None:
-        t = self._timings
-        if t is None:
-            return
-        text = f"{self._count} results · {t.total:.0f} ms"
-        if self._rescored_seq == self._seq:
-            text += " · reranked"
-        if self.show_stages:
-            paint = f" · on screen {self.paint_ms[-1]:.0f}" if self.paint_ms else ""
-            text += (
-                f"  (embed {t.embed:.0f} · keyword {t.keyword:.0f} · binary {t.binary:.1f} "
-                f"· rerank {t.rerank:.0f} · fuse {t.fuse:.0f}{paint} ms)"
-            )
-        self._set_status(text)
-
-    def watch_show_stages(self, value: bool) -> None:
-        self._status_from_timings()
 
     @property
     def selected(self) -> Hit | None:
@@ -445,23 +259,6 @@ class DocsearchApp(LoadingMixin, PreviewMixin, ActionsMixin, App[str | None]):
         query.value = s.text
         query.cursor_position = len(s.text)
         query.focus()
-
-    @work(thread=True, exclusive=True, group="search")
-    def _jump_to(self, s: Suggestion) -> None:
-        try:
-            searcher, _ = self._current()
-            result = searcher.search(s.text, top_k=self.settings.top_k)
-        except DocsearchError as exc:
-            self.call_from_thread(self.notify, sanitize(exc.message), severity="error")
-            return
-        hits = sorted(result.hits, key=lambda h: h.fragment.ref != s.ref)  # the target first
-        result.hits = hits
-        self.call_from_thread(self._jumped, result)
-
-    def _jumped(self, result: SearchResult) -> None:
-        self._seq += 1
-        self._show(self._seq, result, [])
-        self._q("#results", OptionList).focus()
 
     @on(Markdown.LinkClicked, "#preview")
     def _link_clicked(self, event: Markdown.LinkClicked) -> None:

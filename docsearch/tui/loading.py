@@ -1,18 +1,21 @@
 """Opening the index for the TUI: in a thread worker, while the window is already painted;
-reopened when `docsearch index` commits; and the start screen that teaches the index.
+reopened when `docsearch index` commits (search/warm.py decides when); and the start screen
+that teaches the index.
 
 A mixin of DocsearchApp (app.py): it uses the app's widgets and state.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.widgets import Input, Markdown, OptionList
 
 from docsearch.errors import DocsearchError, IndexDamagedError, IndexMissingError
-from docsearch.present import sanitize, sanitize_line
+from docsearch.present import plural, sanitize, sanitize_line
+from docsearch.search.warm import WarmSearcher
 from docsearch.tui.screens import EmptyIndexScreen
 
 if TYPE_CHECKING:
@@ -20,13 +23,36 @@ if TYPE_CHECKING:
     from docsearch.search.suggest import Suggester
 
 
+def prepare(searcher: Searcher) -> Suggester:
+    """A freshly opened searcher, warmed up for typing, and the suggester over its commit."""
+    from docsearch.search.suggest import Suggester
+
+    suggester = Suggester(searcher.reader)
+    # Warm up while the user reads the screen: the first real keystroke then pays no
+    # one-time costs (ONNX session start, the prefix vocabulary, the first FTS query,
+    # the map of split sections the preview joins).
+    result = searcher.search("docsearch", top_k=1, prefix_last=True)
+    if result.hits:
+        searcher.section_parts(result.hits[0].fragment)
+    return suggester
+
+
 class LoadingMixin:
     # --- loading -------------------------------------------------------------------------
+
+    def _warm_searcher(self, factory: Callable[[], Searcher] | None) -> WarmSearcher[Suggester]:
+        return WarmSearcher(
+            self.settings,
+            prepare,
+            factory,
+            on_reopened=self._reopened_in_worker,
+            on_reopen_error=self._reopen_failed,
+        )
 
     @work(thread=True, exclusive=True, group="load")
     def _load(self) -> None:
         try:
-            searcher, suggester = self._open()
+            searcher, suggester = self.warm.get()
         except IndexMissingError as exc:
             self.call_from_thread(self._no_index, exc)
             return
@@ -36,72 +62,36 @@ class LoadingMixin:
             return
         self.call_from_thread(self._loaded, searcher, suggester)
 
-    def _open(self, embedder: Any = None) -> tuple[Searcher, Suggester]:
-        """A searcher and suggester over the index as committed now, warmed up."""
-        from docsearch.search.searcher import Searcher
-        from docsearch.search.suggest import Suggester
-
-        if self._factory is not None:
-            searcher = self._factory()
-        else:
-            searcher = Searcher(self.settings, embedder=embedder)  # the loaded model, when reopening
-        suggester = Suggester(searcher.reader)
-        # Every keystroke reranks: hold the float vectors in memory when they fit.
-        searcher.rerank.preload(self.settings.float_memory_mb * 1_000_000)
-        # Warm up while the user reads the screen: the first real keystroke then pays no
-        # one-time costs (ONNX session start, the prefix vocabulary, the first FTS query,
-        # the map of split sections the preview joins).
-        result = searcher.search("docsearch", top_k=1, prefix_last=True)
-        if result.hits:
-            searcher.section_parts(result.hits[0].fragment)
-        return searcher, suggester
-
     def _current(self) -> tuple[Searcher, Suggester]:
         """The searcher to use now (in a worker thread): the open one, or, once `docsearch
         index` has committed since it was opened, a new one over the new commit."""
-        searcher, suggester = self.searcher, self.suggester
-        assert searcher is not None and suggester is not None
-        if not searcher.changed():
-            return searcher, suggester
-        with self._reopen_lock:
-            if self.searcher is not searcher:  # another worker reopened meanwhile
-                assert self.searcher is not None and self.suggester is not None
-                return self.searcher, self.suggester
-            try:
-                fresh, fresh_suggester = self._open(embedder=searcher.embedder)
-            except DocsearchError as exc:
-                # The new commit cannot be opened (being rebuilt, damaged): keep searching the
-                # one this process holds, and say so once.
-                if exc.message != self._reopen_error:
-                    self._reopen_error = exc.message
-                    message = f"the index changed but cannot be reopened: {sanitize(exc.message)}"
-                    self.call_from_thread(self.notify, message, severity="warning", timeout=15)
-                return searcher, suggester
-            self._reopen_error = ""
-            self.searcher, self.suggester = fresh, fresh_suggester
-            # A cancelled worker may still be reading the previous searcher: it is closed (its
-            # lease given back) only at the next reopen.
-            retired, self._retired = self._retired, searcher
-        if retired is not None:
-            retired.close()
-        self.call_from_thread(self._reopened, fresh)
-        return fresh, fresh_suggester
+        return self.warm.get()
+
+    def _reopened_in_worker(self, searcher: Searcher, suggester: Suggester) -> None:
+        self.call_from_thread(self._reopened, searcher, suggester)
+
+    def _reopen_failed(self, message: str) -> None:
+        # Searching goes on over the commit this process holds; said once, not per keystroke.
+        self.call_from_thread(self.notify, sanitize(message), severity="warning", timeout=15)
 
     def _describe_index(self, searcher: Searcher) -> None:
         meta = searcher.reader.meta
         size = searcher.reader.size_on_disk() / 1e6
-        self._status_tail = f"{meta.count:,} fragments · {size:.1f} MB"
+        fragments = plural(meta.count, "fragment", thousands=True)
+        self._status_tail = f"{fragments} · {size:.1f} MB"
         self._index_line = (
-            f"{sanitize_line(str(self.settings.index))} · {meta.count:,} fragments from "
-            f"{len(meta.sources)} source{'s' if len(meta.sources) != 1 else ''} "
+            f"{sanitize_line(str(self.settings.index))} · {fragments} from "
+            f"{plural(len(meta.sources), 'source')} "
             f"({', '.join(sanitize_line(s) for s in sorted(meta.sources))}) · {size:.1f} MB · "
             f"{sanitize_line(meta.document_model.name)}"
         )
 
-    def _reopened(self, searcher: Searcher) -> None:
+    def _reopened(self, searcher: Searcher, suggester: Suggester) -> None:
+        self.searcher, self.suggester = searcher, suggester
         self._describe_index(searcher)
         self._pages.clear()
-        self.notify(f"the index was updated: {searcher.reader.meta.count:,} fragments")
+        count = searcher.reader.meta.count
+        self.notify(f"the index was updated: {plural(count, 'fragment', thousands=True)}")
 
     def _no_index(self, exc: IndexMissingError) -> None:
         if isinstance(exc, IndexDamagedError):

@@ -1,4 +1,4 @@
-"""What the TUI draws from hits: result labels, the preview's markdown, whole sections.
+"""What the TUI draws from hits: result and suggestion labels, the preview's markdown, whole sections.
 
 Pure functions of fragments and text (no widgets), so the tests can check them directly.
 Document text is untrusted: everything here goes through `sanitize` before it is shown.
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
 
     from docsearch.model import Fragment, Hit
+    from docsearch.search.suggest import Suggestion
 
 SCORE_BAR = " ▁▂▃▄▅▆▇█"
 
@@ -78,6 +79,14 @@ class ResultLabel:
 
 def result_label(hit: Hit, top: float, width: int = 60) -> Text:
     return ResultLabel(hit, top).lines(width)
+
+
+def suggestion_label(s: Suggestion, width: int) -> Text:
+    label = Text("↳ ", style="dim")
+    label.append(sanitize_line(s.text), style="bold" if s.kind == "hotlink" else "")
+    label.append(f"  {sanitize_line(s.ref)}", style="dim")
+    label.truncate(width, overflow="ellipsis")
+    return label
 
 
 _STOP_WORDS = frozenset(
