@@ -99,7 +99,7 @@ def test_sources_lists_them_and_remove_drops_one_in_one_commit(tmp_path, docs):
     p = run("sources", "--index", index)
     assert p.returncode == 0, p.stderr
     assert "docs: 2 files" in p.stdout and "--exclude storage.md" in p.stdout
-    assert "guides: 1 files" in p.stdout and str(guides) in p.stdout
+    assert "guides: 1 file," in p.stdout and str(guides) in p.stdout
     listed = json.loads(run("sources", "--index", index, "--json").stdout)["sources"]
     assert [s["name"] for s in listed] == ["docs", "guides"] and listed[0]["exclude"] == ["storage.md"]
 
